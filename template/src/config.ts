@@ -1,0 +1,226 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { defaults, project } from './project.ts';
+
+/** Values shipped in .env.example: a secret equal to one of these was never replaced. */
+export const EXAMPLE_SECRETS: ReadonlySet<string> = new Set([
+  'replace-me-with-at-least-32-random-bytes-for-access-tokens',
+  'replace-me-with-at-least-32-random-bytes-for-refresh-tokens',
+]);
+
+const MIN_SECRET_BYTES = 32;
+const SECRET_HINT =
+  "generate one with: node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"";
+
+export type TrustProxy = false | number | string[];
+
+export interface Config {
+  host: string;
+  port: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  databaseUrl: string;
+  corsOrigins: string[];
+  trustProxy: TrustProxy;
+  bodyLimitBytes: number;
+  rateLimit: { windowMs: number; max: number; authMax: number };
+  jwt: {
+    accessSecret: string;
+    refreshSecret: string;
+    issuer: string;
+    audience: string;
+    accessTtlSeconds: number;
+    refreshTtlSeconds: number;
+  };
+  timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; shutdownMs: number };
+}
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+const NAMED_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const BODY_LIMIT_PATTERN = /^(\d+)\s*(b|kb|mb)?$/i;
+const BODY_LIMIT_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+const MAX_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+/**
+ * An origin exactly as a browser sends it (scheme, host, optional port; no path, no trailing
+ * slash), over https, or over http for the local machine only.
+ */
+function isAllowedOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  if (url.origin !== origin) return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTNAMES.has(url.hostname));
+}
+
+const integer = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, context) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed < min || parsed > max) {
+        context.addIssue({ code: 'custom', message: `must be a whole number from ${min} to ${max}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const secret = (name: string) =>
+  z
+    .string({ error: `is missing: ${SECRET_HINT}` })
+    .superRefine((value, context) => {
+      if (EXAMPLE_SECRETS.has(value)) {
+        context.addIssue({ code: 'custom', message: `is still the .env.example placeholder: ${SECRET_HINT}` });
+      } else if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
+        context.addIssue({
+          code: 'custom',
+          message: `must be at least ${MIN_SECRET_BYTES} bytes (got ${Buffer.byteLength(value, 'utf8')}): ${SECRET_HINT}`,
+        });
+      }
+    })
+    .describe(name);
+
+const corsOrigins = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    const origins = (value ?? defaults.corsOrigins)
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter((origin) => origin !== '');
+    if (origins.length === 0) {
+      context.addIssue({ code: 'custom', message: 'must list at least one origin' });
+      return z.NEVER;
+    }
+    for (const origin of origins) {
+      if (origin === '*') {
+        context.addIssue({ code: 'custom', message: "must not contain '*': list each allowed origin" });
+      } else if (!isAllowedOrigin(origin)) {
+        context.addIssue({
+          code: 'custom',
+          message: `'${origin}' is not an allowed origin: use https://host[:port] (http:// only for localhost)`,
+        });
+      }
+    }
+    return origins;
+  });
+
+const trustProxy = z
+  .string()
+  .optional()
+  .transform((value, context): TrustProxy => {
+    const text = (value ?? '').trim().toLowerCase();
+    if (text === '' || text === 'false' || text === '0') return false;
+    if (text === 'true') {
+      context.addIssue({
+        code: 'custom',
+        message:
+          'must not be true: that trusts any client-supplied X-Forwarded-For. Set the number of proxy hops (e.g. 1) or the proxy addresses',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(text)) return Number(text);
+    const entries = text.split(',').map((entry) => entry.trim());
+    for (const entry of entries) {
+      const [address = '', prefix] = entry.split('/');
+      const family = isIP(address);
+      const validPrefix = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+      if (!NAMED_PROXY_RANGES.has(entry) && (family === 0 || !validPrefix)) {
+        context.addIssue({
+          code: 'custom',
+          message: `'${entry}' is not an IP address, CIDR range, loopback, linklocal or uniquelocal`,
+        });
+      }
+    }
+    return entries;
+  });
+
+const bodyLimit = z
+  .string()
+  .optional()
+  .transform((value, context) => {
+    const match = BODY_LIMIT_PATTERN.exec((value ?? defaults.bodyLimit).trim());
+    const bytes = match ? Number(match[1]) * (BODY_LIMIT_UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1) : NaN;
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_BODY_LIMIT_BYTES) {
+      context.addIssue({ code: 'custom', message: 'must be a size such as 10kb, from 1b to 10mb' });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+
+const environmentSchema = z
+  .object({
+    HOST: z.string().optional().default('127.0.0.1'),
+    PORT: integer(3000, 0, 65535),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
+    DATABASE_URL: z.string().optional().default('file:data/app.db'),
+    CORS_ORIGINS: corsOrigins,
+    TRUST_PROXY: trustProxy,
+    BODY_LIMIT: bodyLimit,
+    RATE_LIMIT_WINDOW_MS: integer(defaults.rateLimitWindowMinutes * 60_000, 1000, 24 * 60 * 60_000),
+    RATE_LIMIT_MAX: integer(defaults.rateLimitMax, 1, 10_000_000),
+    AUTH_RATE_LIMIT_MAX: integer(defaults.authRateLimitMax, 1, 10_000_000),
+    JWT_ACCESS_SECRET: secret('JWT_ACCESS_SECRET'),
+    JWT_REFRESH_SECRET: secret('JWT_REFRESH_SECRET'),
+    JWT_ISSUER: z.string().min(1).optional().default(project.slug),
+    JWT_AUDIENCE: z.string().min(1).optional().default(`${project.slug}-api`),
+    HEADERS_TIMEOUT_MS: integer(10_000, 100, 120_000),
+    REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),
+    KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 120_000),
+    SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
+  })
+  .superRefine((env, context) => {
+    if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET) {
+      context.addIssue({
+        code: 'custom',
+        path: ['JWT_REFRESH_SECRET'],
+        message: 'must differ from JWT_ACCESS_SECRET, so one leaked secret cannot mint the other kind of token',
+      });
+    }
+    if (env.REQUEST_TIMEOUT_MS < env.HEADERS_TIMEOUT_MS) {
+      context.addIssue({ code: 'custom', path: ['REQUEST_TIMEOUT_MS'], message: 'must not be shorter than HEADERS_TIMEOUT_MS' });
+    }
+  });
+
+/** Reads and validates configuration; throws ConfigError listing every problem at once. */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const result = environmentSchema.safeParse(environment);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
+  }
+  const env = result.data;
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    logLevel: env.LOG_LEVEL,
+    databaseUrl: env.DATABASE_URL,
+    corsOrigins: env.CORS_ORIGINS,
+    trustProxy: env.TRUST_PROXY,
+    bodyLimitBytes: env.BODY_LIMIT,
+    rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX, authMax: env.AUTH_RATE_LIMIT_MAX },
+    jwt: {
+      accessSecret: env.JWT_ACCESS_SECRET,
+      refreshSecret: env.JWT_REFRESH_SECRET,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      accessTtlSeconds: 15 * 60,
+      refreshTtlSeconds: 7 * 24 * 60 * 60,
+    },
+    timeouts: {
+      headersMs: env.HEADERS_TIMEOUT_MS,
+      requestMs: env.REQUEST_TIMEOUT_MS,
+      keepAliveMs: env.KEEP_ALIVE_TIMEOUT_MS,
+      shutdownMs: env.SHUTDOWN_TIMEOUT_MS,
+    },
+  };
+}

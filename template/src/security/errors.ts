@@ -1,0 +1,80 @@
+/**
+ * Practice 7: errors that tell the client what it needs and nothing more.
+ *
+ * Every failure becomes an ErrorReply here, whichever framework raised it. Only AppError
+ * messages are written for clients; a library's own message, stack or file path never is.
+ */
+
+export interface ErrorBody {
+  error: string;
+  details?: unknown;
+}
+
+export interface ErrorReply {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+  /** True when nothing anticipated this error: log it in full, answer generically. */
+  unexpected: boolean;
+}
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly details: unknown;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, message: string, options: { details?: unknown; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.name = 'AppError';
+    this.status = status;
+    this.details = options.details;
+    this.headers = options.headers ?? {};
+  }
+}
+
+const CLIENT_ERROR_MESSAGES: ReadonlyMap<number, string> = new Map([
+  [400, 'Bad request'],
+  [401, 'Unauthorized'],
+  [403, 'Forbidden'],
+  [404, 'Not found'],
+  [405, 'Method not allowed'],
+  [408, 'Request timeout'],
+  [411, 'Length required'],
+  [413, 'Request body too large'],
+  [414, 'URI too long'],
+  [415, 'Unsupported media type'],
+  [429, 'Too many requests, try again later.'],
+  [431, 'Request header fields too large'],
+]);
+
+/** Error codes from body parsers that mean "the JSON itself is broken". */
+const MALFORMED_JSON_CODES = new Set(['entity.parse.failed', 'FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
+export const INTERNAL_ERROR_MESSAGE = 'Internal server error';
+
+function clientStatusOf(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { status, statusCode } = error as { status?: unknown; statusCode?: unknown };
+  const candidate = typeof status === 'number' ? status : statusCode;
+  return typeof candidate === 'number' && Number.isInteger(candidate) && candidate >= 400 && candidate < 500
+    ? candidate
+    : undefined;
+}
+
+export function toErrorReply(error: unknown): ErrorReply {
+  if (error instanceof AppError) {
+    const body: ErrorBody = { error: error.message };
+    if (error.details !== undefined) body.details = error.details;
+    return { status: error.status, body, headers: error.headers, unexpected: error.status >= 500 };
+  }
+  const status = clientStatusOf(error);
+  if (status !== undefined) {
+    const { type, code } = error as { type?: unknown; code?: unknown };
+    const malformed = status === 400 && (MALFORMED_JSON_CODES.has(String(type)) || MALFORMED_JSON_CODES.has(String(code)));
+    const message = malformed ? 'Malformed JSON body' : (CLIENT_ERROR_MESSAGES.get(status) ?? 'Bad request');
+    return { status, body: { error: message }, headers: {}, unexpected: false };
+  }
+  return { status: 500, body: { error: INTERNAL_ERROR_MESSAGE }, headers: {}, unexpected: true };
+}
+
+export const notFoundError = (): AppError => new AppError(404, 'Not found');

@@ -1,0 +1,48 @@
+/**
+ * Practice 1: validate every part of every request against a strict zod schema.
+ *
+ * Schemas are strict objects, so unknown keys are refused rather than silently carried
+ * along; a failure is a 400 that names each field and what was wrong with it.
+ */
+import type { z } from 'zod';
+import { AppError } from './errors.ts';
+
+export type RequestPart = 'body' | 'params' | 'query';
+
+export interface FieldError {
+  location: RequestPart;
+  path: string;
+  message: string;
+}
+
+export function parseRequestPart<Schema extends z.ZodType>(schema: Schema, value: unknown, location: RequestPart): z.output<Schema> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const details: FieldError[] = result.error.issues.map((issue) => ({
+    location,
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+  }));
+  throw new AppError(400, 'Validation failed', { details });
+}
+
+export interface RequestParts {
+  body: unknown;
+  params: unknown;
+  query: unknown;
+}
+
+export interface RequestSchemas {
+  body?: z.ZodType;
+  params: z.ZodType;
+  query: z.ZodType;
+}
+
+/** Validates body (when the route takes one), params and query; throws one 400 for the first bad part. */
+export function validateRequest(schemas: RequestSchemas, parts: RequestParts): RequestParts {
+  return {
+    body: schemas.body ? parseRequestPart(schemas.body, parts.body, 'body') : undefined,
+    params: parseRequestPart(schemas.params, parts.params, 'params'),
+    query: parseRequestPart(schemas.query, parts.query, 'query'),
+  };
+}

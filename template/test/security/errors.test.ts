@@ -1,0 +1,169 @@
+// Practice 7 proof: every failure is JSON without internals; unexpected errors are logged with
+// credentials redacted and a request id the client also sees; slow clients are cut off; a
+// SIGTERM lets in-flight requests finish.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { isJsonError, registerAndLogin, request, type JsonResponse } from '../support/http.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+
+const LEAK_PATTERNS = [/\bat \S+ \(/, /\.ts:\d+/, /node_modules/, /SyntaxError/, /Unexpected token/, /no such table/i, /sqlite/i, /express|fastify/i];
+
+function assertNoInternals(response: JsonResponse): void {
+  for (const pattern of LEAK_PATTERNS) assert.doesNotMatch(response.text, pattern);
+}
+
+function openSocket(server: RunningServer): Promise<Socket> {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect({ host: hostname, port: Number(port) });
+  socket.setEncoding('utf8');
+  return once(socket, 'connect').then(() => socket);
+}
+
+/** Reads from a socket until `done` says the response is complete. */
+function readUntil(socket: Socket, done: (received: string) => boolean): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: string) => {
+      received += chunk;
+      if (done(received)) {
+        socket.off('data', onData);
+        resolve(received);
+      }
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+  });
+}
+
+describe('errors: JSON without internals', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer({ BODY_LIMIT: '1kb' });
+  });
+  after(() => server.stop());
+
+  it('answers an unknown route with 404 JSON', async () => {
+    const response = await request(server, '/api/does-not-exist');
+    assert.equal(response.status, 404);
+    assert.ok(isJsonError(response));
+    assert.deepEqual(response.body, { error: 'Not found' });
+  });
+
+  it('answers malformed JSON with 400 and no parser message', async () => {
+    const response = await request(server, '/api/auth/login', { rawBody: '{"email": "a@example.com", ', headers: { 'content-type': 'application/json' } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body, { error: 'Malformed JSON body' });
+    assertNoInternals(response);
+  });
+
+  it('answers an oversized body with 413', async () => {
+    const response = await request(server, '/api/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(4096) } });
+    assert.equal(response.status, 413);
+    assert.ok(isJsonError(response));
+    assertNoInternals(response);
+  });
+
+  it('answers a body that is not JSON with 415', async () => {
+    const response = await request(server, '/api/auth/login', { rawBody: 'email=a@example.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(response.status, 415);
+    assert.ok(isJsonError(response));
+  });
+
+  it('answers a broken URL encoding with 400 and no library message', async () => {
+    const user = await registerAndLogin(server);
+    const response = await request(server, '/api/users/%E0%A4%A', { token: user.accessToken });
+    assert.equal(response.status, 400);
+    assert.ok(isJsonError(response));
+    assertNoInternals(response);
+  });
+
+  it('sends a request id with every response', async () => {
+    for (const path of ['/health', '/api/users/me', '/nowhere']) {
+      const response = await request(server, path);
+      assert.match(response.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/, path);
+    }
+  });
+});
+
+describe('errors: an unexpected failure', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.stop());
+
+  it('is a generic 500 for the client and a redacted, correlated log line for the operator', async () => {
+    const user = await registerAndLogin(server);
+    assert.equal((await request(server, '/ready')).status, 200);
+    await server.database.breakSchema();
+
+    const secrets = { password: 'hunter2-the-password', cookie: 'session=cookie-secret-value', token: user.accessToken };
+    const response = await request(server, '/api/auth/login', {
+      body: { email: user.email, password: secrets.password },
+      headers: { cookie: secrets.cookie, authorization: `Bearer ${secrets.token}` },
+    });
+    assert.equal(response.status, 500);
+    assert.ok(isJsonError(response));
+    assert.deepEqual(response.body, { error: 'Internal server error' });
+    assertNoInternals(response);
+
+    const requestId = response.headers.get('x-request-id');
+    const entry = await server.waitForLog((line) => line.level >= 50 && line.reqId === requestId);
+    const logged = JSON.stringify(entry);
+    assert.match(logged, /no such table|users/, 'the log keeps the real cause for the operator');
+    for (const secret of Object.values(secrets)) assert.ok(!server.output().includes(secret), `a credential reached the log: ${secret}`);
+    assert.match(logged, /\[REDACTED\]/);
+
+    const ready = await request(server, '/ready');
+    assert.equal(ready.status, 503, 'readiness reports the broken database');
+    assert.ok(isJsonError(ready));
+    await server.database.repairSchema();
+    assert.equal((await request(server, '/ready')).status, 200, 'readiness recovers without a restart');
+  });
+});
+
+describe('errors: slow clients and shutdown', () => {
+  it('closes a connection whose headers never finish (slowloris)', async () => {
+    const server = await startServer({ HEADERS_TIMEOUT_MS: '500', REQUEST_TIMEOUT_MS: '1000' });
+    try {
+      const socket = await openSocket(server);
+      let received = '';
+      socket.on('data', (chunk: string) => (received += chunk));
+      const started = Date.now();
+      socket.write('GET /health HTTP/1.1\r\nHost: localhost\r\nX-Slow: ');
+      const closed = once(socket, 'close');
+      const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('slow client was never cut off')), 5000));
+      await Promise.race([closed, timeout]);
+      assert.ok(Date.now() - started < 5000);
+      assert.match(received, /^HTTP\/1\.1 408/, 'the server answers 408 before closing');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('finishes in-flight requests on SIGTERM, then exits cleanly', async () => {
+    const server = await startServer();
+    const socket = await openSocket(server);
+    const host = new URL(server.url).host;
+    // One complete request first, so the connection is certainly accepted and kept alive.
+    socket.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    await readUntil(socket, (received) => received.includes('{"status":"ok"}'));
+
+    const body = JSON.stringify({ email: 'nobody@example.com', password: 'not the password' });
+    socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    const response = readUntil(socket, (received) => received.includes('Invalid email or password'));
+    const exited = server.stop('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(server.process.exitCode, null, 'the server exited with a request in flight');
+    socket.write(body.slice(10));
+
+    assert.match(await response, /^HTTP\/1\.1 401/m);
+    const { code, signal } = await exited;
+    assert.equal(signal, null, 'the process was killed by the signal instead of shutting down');
+    assert.equal(code, 0);
+    assert.ok(server.logs().some((line) => line.msg === 'shutdown complete'));
+    socket.destroy();
+  });
+});

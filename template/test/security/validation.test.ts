@@ -1,0 +1,73 @@
+// Practice 1 proof: strict schemas refuse malformed and unexpected input with field errors.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { isJsonError, registerAndLogin, request, uniqueEmail, type TestUser } from '../support/http.ts';
+import { startServer, type RunningServer } from '../support/server.ts';
+
+interface ValidationError {
+  error: string;
+  details: { location: string; path: string; message: string }[];
+}
+
+describe('validation: strict zod schemas on body, params and query', () => {
+  let server: RunningServer;
+  let user: TestUser;
+  before(async () => {
+    server = await startServer();
+    user = await registerAndLogin(server);
+  });
+  after(() => server.stop());
+
+  const createUser = (body: unknown) => request<ValidationError>(server, '/api/users', { body, token: user.accessToken });
+
+  it('accepts a valid body', async () => {
+    const response = await createUser({ email: uniqueEmail(), name: 'Ada', age: 36 });
+    assert.equal(response.status, 201, response.text);
+    assert.equal(response.body.error, undefined);
+  });
+
+  it('refuses an unknown key instead of carrying it along', async () => {
+    const response = await createUser({ email: uniqueEmail(), name: 'Mallory', age: 30, isAdmin: true });
+    assert.equal(response.status, 400);
+    assert.ok(isJsonError(response));
+    assert.equal(response.body.error, 'Validation failed');
+    assert.ok(response.body.details.some((detail) => detail.location === 'body' && /isAdmin/.test(detail.message)), response.text);
+  });
+
+  it('names each invalid field', async () => {
+    const response = await createUser({ email: 'not-an-email', name: '', age: 12 });
+    assert.equal(response.status, 400);
+    const paths = response.body.details.map((detail) => detail.path).sort();
+    assert.deepEqual(paths, ['age', 'email', 'name']);
+  });
+
+  it('does not coerce types: a numeric string is not an age', async () => {
+    const response = await createUser({ email: uniqueEmail(), name: 'Eve', age: '30' });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.details.map((detail) => detail.path), ['age']);
+  });
+
+  it('refuses a body that is not an object', async () => {
+    const response = await request<ValidationError>(server, '/api/users', { rawBody: '["a"]', token: user.accessToken, headers: { 'content-type': 'application/json' } });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.error, 'Validation failed');
+  });
+
+  it('validates path parameters', async () => {
+    const response = await request<ValidationError>(server, '/api/users/not-a-uuid', { token: user.accessToken });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.details.map(({ location, path }) => [location, path]), [['params', 'id']]);
+  });
+
+  it('refuses unknown query parameters', async () => {
+    const response = await request<ValidationError>(server, '/api/users/me?debug=true', { token: user.accessToken });
+    assert.equal(response.status, 400);
+    assert.equal(response.body.details[0]?.location, 'query');
+  });
+
+  it('enforces the password policy at registration', async () => {
+    const response = await request<ValidationError>(server, '/api/auth/register', { body: { email: uniqueEmail(), name: 'Short', password: 'short', age: 30 } });
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.body.details.map((detail) => detail.path), ['password']);
+  });
+});

@@ -1,0 +1,143 @@
+/**
+ * Starts the real server (src/server.ts) as a child process on a free loopback port, with a
+ * fresh database, so every proof talks HTTP to exactly what production runs, whatever the
+ * framework behind it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase, type TestDatabase } from './database.ts';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
+const START_TIMEOUT_MS = 15_000;
+
+/** Secrets used by the proof suite; tests sign their own tokens with these. */
+export const TEST_SECRETS = {
+  JWT_ACCESS_SECRET: 'proof-suite-access-secret-0123456789-abcdefghijklmnop',
+  JWT_REFRESH_SECRET: 'proof-suite-refresh-secret-0123456789-abcdefghijklmnop',
+} as const;
+
+export const TEST_ORIGIN = 'https://app.example.test';
+
+export type LogLine = Record<string, unknown> & { level: number; msg?: string };
+
+export interface RunningServer {
+  url: string;
+  database: TestDatabase;
+  process: ChildProcess;
+  /** Every JSON log line written so far. */
+  logs(): LogLine[];
+  /** Resolves with the first log line that matches, waiting up to 5 s for it to be written. */
+  waitForLog(matches: (line: LogLine) => boolean): Promise<LogLine>;
+  /** Everything written to stdout and stderr so far, verbatim. */
+  output(): string;
+  /** Sends a signal and waits for the process to exit. */
+  stop(signal?: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Overrides replace the proof suite's defaults; an undefined value removes the variable. */
+export type EnvironmentOverrides = Record<string, string | undefined>;
+
+function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): NodeJS.ProcessEnv {
+  const merged: EnvironmentOverrides = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    CORS_ORIGINS: TEST_ORIGIN,
+    // High enough that only the rate-limit proofs, which lower them, ever see a 429.
+    RATE_LIMIT_MAX: '100000',
+    AUTH_RATE_LIMIT_MAX: '100000',
+    ...TEST_SECRETS,
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
+}
+
+export async function startServer(overrides: EnvironmentOverrides = {}): Promise<RunningServer> {
+  const database = await createTestDatabase();
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    cwd: PROJECT_ROOT,
+    env: baseEnvironment(database.url, overrides),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const logs: LogLine[] = [];
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) {
+      try {
+        logs.push(JSON.parse(line) as LogLine);
+      } catch {
+        // Not a log line: kept in output() for diagnosis.
+      }
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const exited = once(child, 'exit');
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    const poll = setInterval(() => {
+      const listening = logs.find((line) => line.msg === 'listening');
+      if (listening) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(String(listening.url));
+      }
+    }, 10);
+    void exited.then(([code]) => {
+      clearInterval(poll);
+      clearTimeout(timer);
+      reject(new Error(`server exited with code ${String(code)} before listening:\n${output}`));
+    });
+  });
+
+  return {
+    url,
+    database,
+    process: child,
+    logs: () => [...logs],
+    async waitForLog(matches) {
+      for (const deadline = Date.now() + 5000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        const line = logs.find(matches);
+        if (line) return line;
+      }
+      throw new Error(`no matching log line within 5 s:\n${output}`);
+    },
+    output: () => output,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const [code, exitSignal] = (await exited) as [number | null, NodeJS.Signals | null];
+      await database.dispose();
+      return { code, signal: exitSignal };
+    },
+  };
+}
+
+/** Runs the server expecting it to refuse to start; returns its exit code and output. */
+export async function startServerExpectingFailure(overrides: EnvironmentOverrides): Promise<{ code: number | null; output: string }> {
+  const database = await createTestDatabase();
+  const child = spawn(process.execPath, [SERVER_ENTRY], {
+    cwd: PROJECT_ROOT,
+    env: baseEnvironment(database.url, overrides),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
+  const [code] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  await database.dispose();
+  return { code, output };
+}
