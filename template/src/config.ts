@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaults, project } from './project.ts';
+import { defaultDatabaseUrl, defaults, project } from './project.ts';
 
 /** Values shipped in .env.example: a secret equal to one of these was never replaced. */
 export const EXAMPLE_SECRETS: ReadonlySet<string> = new Set([
@@ -19,6 +19,8 @@ export interface Config {
   port: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   databaseUrl: string;
+  /** Apply pending schema migrations when the server starts (PostgreSQL; `npm run migrate` otherwise). */
+  databaseMigrateOnStart: boolean;
   corsOrigins: string[];
   trustProxy: TrustProxy;
   bodyLimitBytes: number;
@@ -163,7 +165,16 @@ const environmentSchema = z
     HOST: z.string().optional().default('127.0.0.1'),
     PORT: integer(3000, 0, 65535),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional().default('info'),
-    DATABASE_URL: z.string().optional().default('file:data/app.db'),
+    DATABASE_URL: z
+      .string()
+      .optional()
+      .transform((value, context) => {
+        const url = value?.trim() || defaultDatabaseUrl;
+        if (url) return url;
+        context.addIssue({ code: 'custom', message: 'is missing: set the connection URL of the database' });
+        return z.NEVER;
+      }),
+    DATABASE_MIGRATE_ON_START: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
     CORS_ORIGINS: corsOrigins,
     TRUST_PROXY: trustProxy,
     BODY_LIMIT: bodyLimit,
@@ -204,6 +215,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     port: env.PORT,
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL,
+    databaseMigrateOnStart: env.DATABASE_MIGRATE_ON_START,
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT,

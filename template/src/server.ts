@@ -33,7 +33,7 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-const store = await openStore(config.databaseUrl);
+const store = await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart });
 const tokens = new TokenService(config.jwt, store);
 const routes = createRoutes({ store, tokens, decoyPasswordHash: await createDecoyHash() });
 const server = await startHttpServer({

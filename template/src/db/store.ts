@@ -49,6 +49,11 @@ export interface Store {
   close(): Promise<void>;
 }
 
+export interface StoreOptions {
+  /** Apply pending schema migrations before serving (databases with migration files). */
+  migrateOnStart: boolean;
+}
+
 export class DuplicateEmailError extends Error {
   constructor() {
     super('A user with this email already exists');
