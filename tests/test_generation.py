@@ -108,6 +108,7 @@ BAD_ANSWERS = [
     ({"cors_origins": ["http://app.example.com"]}, "plain http:// is accepted only for localhost"),
     ({"cors_origins": ["app.example.com"]}, "is not allowed"),
     ({"cors_origins": ["https://app.example.com/"]}, "is not allowed"),
+    ({"cors_origins": ["https://app.example.com:443"]}, "is not allowed"),
     ({"cors_origins": "https://app.example.com"}, "must be a YAML list"),
     ({"cors_origins": []}, "at least one origin"),
     ({"body_limit_kb": 0}, "body_limit_kb must be between 1 and 1024"),

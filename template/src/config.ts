@@ -174,7 +174,7 @@ const environmentSchema = z
         context.addIssue({ code: 'custom', message: 'is missing: set the connection URL of the database' });
         return z.NEVER;
       }),
-    DATABASE_MIGRATE_ON_START: z.enum(['true', 'false', '']).optional().transform((value) => value === 'true'),
+    DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).optional().transform((value) => value === 'true'),
     CORS_ORIGINS: corsOrigins,
     TRUST_PROXY: trustProxy,
     BODY_LIMIT: bodyLimit,
@@ -184,7 +184,7 @@ const environmentSchema = z
     JWT_ACCESS_SECRET: secret('JWT_ACCESS_SECRET'),
     JWT_REFRESH_SECRET: secret('JWT_REFRESH_SECRET'),
     JWT_ISSUER: z.string().min(1).optional().default(project.slug),
-    JWT_AUDIENCE: z.string().min(1).optional().default(`${project.slug}-api`),
+    JWT_AUDIENCE: z.string().min(1).optional().default(project.slug),
     HEADERS_TIMEOUT_MS: integer(10_000, 100, 120_000),
     REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),
     KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 120_000),
@@ -205,7 +205,9 @@ const environmentSchema = z
 
 /** Reads and validates configuration; throws ConfigError listing every problem at once. */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  const result = environmentSchema.safeParse(environment);
+  // An empty variable (`HOST=` in .env) means "not set", for every setting alike.
+  const setVariables = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const result = environmentSchema.safeParse(setVariables);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
   }

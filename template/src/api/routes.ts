@@ -4,7 +4,7 @@
 import type { Store, User } from '../db/index.ts';
 import { DuplicateEmailError } from '../db/index.ts';
 import { AppError } from '../security/errors.ts';
-import type { TokenService } from '../security/jwt.ts';
+import { unauthorized, type TokenService } from '../security/jwt.ts';
 import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { defineRoute, type Route } from './route.ts';
 import {
@@ -112,7 +112,7 @@ export function createRoutes({ store, tokens, decoyPasswordHash }: RouteDependen
       responses: { 200: { description: 'The user', schema: PublicUser }, 401: error('Invalid token') },
       async handle({ userId }) {
         const user = await store.findUserById(userId);
-        if (!user) throw new AppError(401, 'Account no longer exists');
+        if (!user) throw unauthorized('Account no longer exists', 'the account was deleted');
         return { status: 200, body: publicUser(user) };
       },
     }),

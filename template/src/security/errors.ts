@@ -70,7 +70,8 @@ export function toErrorReply(error: unknown): ErrorReply {
   const status = clientStatusOf(error);
   if (status !== undefined) {
     const { type, code } = error as { type?: unknown; code?: unknown };
-    const malformed = status === 400 && (MALFORMED_JSON_CODES.has(String(type)) || MALFORMED_JSON_CODES.has(String(code)));
+    const malformed =
+      status === 400 && (error instanceof SyntaxError || MALFORMED_JSON_CODES.has(String(type)) || MALFORMED_JSON_CODES.has(String(code)));
     const message = malformed ? 'Malformed JSON body' : (CLIENT_ERROR_MESSAGES.get(status) ?? 'Bad request');
     return { status, body: { error: message }, headers: {}, unexpected: false };
   }

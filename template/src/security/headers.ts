@@ -4,21 +4,21 @@
  * An API serves no HTML, so the policy allows nothing to load or frame it
  * (default-src 'none', frame-ancestors 'none'), instead of the article's page-oriented CSP.
  */
-import type { HelmetOptions } from 'helmet';
 
-export const helmetOptions: Readonly<HelmetOptions> = {
+/** Options for helmet, which both helmet() (Express) and @fastify/helmet accept. */
+export const helmetOptions = {
   contentSecurityPolicy: {
-    useDefaults: false,
+    useDefaults: false as const,
     directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
   },
-  crossOriginEmbedderPolicy: { policy: 'require-corp' },
-  crossOriginOpenerPolicy: { policy: 'same-origin' },
-  crossOriginResourcePolicy: { policy: 'same-origin' },
-  referrerPolicy: { policy: 'no-referrer' },
+  crossOriginEmbedderPolicy: { policy: 'require-corp' as const },
+  crossOriginOpenerPolicy: { policy: 'same-origin' as const },
+  crossOriginResourcePolicy: { policy: 'same-origin' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
   strictTransportSecurity: { maxAge: 63_072_000, includeSubDomains: true, preload: false },
   xContentTypeOptions: true,
-  xFrameOptions: { action: 'deny' },
-  xPermittedCrossDomainPolicies: { permittedPolicies: 'none' },
+  xFrameOptions: { action: 'deny' as const },
+  xPermittedCrossDomainPolicies: { permittedPolicies: 'none' as const },
   xDnsPrefetchControl: { allow: false },
   xDownloadOptions: true,
   originAgentCluster: true,

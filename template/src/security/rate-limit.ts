@@ -2,7 +2,7 @@
  * Practice 3: rate limits per client IP.
  *
  * rate-limiter-flexible is used instead of express-rate-limit: it keeps most of the server's
- * throughput (see docs/practices/rate-limit.md) and the same limiter works in any framework.
+ * throughput (Rampart's docs measure it) and the same limiter works in any framework.
  * Responses carry the IETF RateLimit headers (draft 7 form); a refusal is 429 JSON.
  */
 import { isIPv6 } from 'node:net';
@@ -45,9 +45,10 @@ export class RequestLimiter {
     return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
   }
 
-  /** Gives back a point, so that only failed attempts count against the key. */
-  async refund(key: string): Promise<void> {
-    await this.#limiter.reward(key, 1);
+  /** Gives back a point, so that only failed attempts count; returns the updated headers. */
+  async refund(key: string): Promise<Record<string, string>> {
+    const result = await this.#limiter.reward(key, 1);
+    return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
   }
 
   #headers(remaining: number, resetSeconds: number): Record<string, string> {

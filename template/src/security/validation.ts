@@ -46,3 +46,8 @@ export function validateRequest(schemas: RequestSchemas, parts: RequestParts): R
     query: parseRequestPart(schemas.query, parts.query, 'query'),
   };
 }
+
+/** True when a Content-Type header names JSON (the only body type the API accepts). */
+export function isJsonContentType(header: string | undefined): boolean {
+  return header?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
+}

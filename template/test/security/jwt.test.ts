@@ -125,7 +125,8 @@ describe('jwt: access and refresh tokens', () => {
 describe('jwt: secrets are checked before the server starts', () => {
   const cases: [string, Record<string, string | undefined>, RegExp][] = [
     ['a missing secret', { JWT_ACCESS_SECRET: undefined }, /JWT_ACCESS_SECRET is missing/],
-    ['an empty secret', { JWT_ACCESS_SECRET: '' }, /JWT_ACCESS_SECRET must be at least 32 bytes/],
+    ['an empty secret', { JWT_ACCESS_SECRET: '' }, /JWT_ACCESS_SECRET is missing/],
+    ['a 31-byte secret', { JWT_ACCESS_SECRET: 'x'.repeat(31) }, /JWT_ACCESS_SECRET must be at least 32 bytes \(got 31\)/],
     ['a one-byte secret', { JWT_REFRESH_SECRET: 'x' }, /JWT_REFRESH_SECRET must be at least 32 bytes/],
     ['equal secrets', { JWT_REFRESH_SECRET: TEST_SECRETS.JWT_ACCESS_SECRET }, /JWT_REFRESH_SECRET must differ/],
     ['the .env.example placeholder', { JWT_ACCESS_SECRET: 'replace-me-with-at-least-32-random-bytes-for-access-tokens' }, /placeholder/],

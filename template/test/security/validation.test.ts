@@ -53,6 +53,12 @@ describe('validation: strict zod schemas on body, params and query', () => {
     assert.equal(response.body.error, 'Validation failed');
   });
 
+  it('refuses an empty JSON body with 400, not as a content-type problem', async () => {
+    const response = await request(server, '/api/users', { rawBody: '', token: user.accessToken, headers: { 'content-type': 'application/json' } });
+    assert.equal(response.status, 400, response.text);
+    assert.ok(isJsonError(response));
+  });
+
   it('validates path parameters', async () => {
     const response = await request<ValidationError>(server, '/api/users/not-a-uuid', { token: user.accessToken });
     assert.equal(response.status, 400);
