@@ -18,6 +18,19 @@ class Edit:
     replace: str
 
 
+# Removals that do not depend on the framework.
+UNVERIFIED_ACCESS_TOKENS = Edit(
+    # Trust the token's claims without checking signature, algorithm, expiry, issuer or audience.
+    "src/security/jwt.ts",
+    "const payload = this.#verify(this.#verifyAccess, match[1]);",
+    "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
+)
+NO_SIGTERM_HANDLER = Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", "")
+LOOSE_NPM_SETTINGS = [
+    Edit(".npmrc", "ignore-scripts=true", "ignore-scripts=false"),
+    Edit(".npmrc", "save-exact=true", ""),
+]
+
 EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     "validation": [
         Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;"),
@@ -31,14 +44,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", ""),
         Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(key));", ""),
     ],
-    "jwt": [
-        # Trust the token's claims without checking signature, algorithm, expiry, issuer or audience.
-        Edit(
-            "src/security/jwt.ts",
-            "const payload = this.#verify(this.#verifyAccess, match[1]);",
-            "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
-        ),
-    ],
+    "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
         Edit("src/app.ts", "assertNoOperatorKeys(parts);", ""),
     ],
@@ -48,14 +54,46 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     ],
     "errors": [
         Edit("src/app.ts", "app.use((_req, _res, next) => next(notFoundError()));", ""),
-        Edit("src/app.ts", "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {", "app.use('/__error-handler-removed', (error: unknown, req: Request, res: Response, _next: NextFunction) => {"),
+        Edit(
+            "src/app.ts",
+            "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {",
+            "app.use('/__error-handler-removed', (error: unknown, req: Request, res: Response, _next: NextFunction) => {",
+        ),
         Edit("src/app.ts", "headersTimeout: timeouts.headersMs,", ""),
-        Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", ""),
+        NO_SIGTERM_HANDLER,
     ],
-    "supply-chain": [
-        Edit(".npmrc", "ignore-scripts=true", "ignore-scripts=false"),
-        Edit(".npmrc", "save-exact=true", ""),
-    ],
+    "supply-chain": LOOSE_NPM_SETTINGS,
 }
 
-REMOVALS = {"express": EXPRESS_REMOVALS}
+FASTIFY_REMOVALS: dict[str, list[Edit]] = {
+    "validation": [
+        Edit("src/app.ts", "return { value: parseRequestPart(schema, data, location) };", "return { value: data };"),
+    ],
+    "headers": [
+        Edit("src/app.ts", "await app.register(fastifyHelmet, { ...helmetOptions, global: true });", ""),
+        Edit("src/app.ts", "reply.header('Cache-Control', NO_STORE);", ""),
+    ],
+    "rate-limit": [
+        Edit("src/app.ts", "reply.headers(await limiters.api.consume(clientKey(request.ip)));", ""),
+        Edit("src/app.ts", "if (authLimiter) reply.headers(await authLimiter.consume(clientKey(request.ip)));", ""),
+    ],
+    "jwt": [UNVERIFIED_ACCESS_TOKENS],
+    "injection": [
+        Edit("src/app.ts", "assertNoOperatorKeys({ body: request.body, params: request.params, query: request.query });", ""),
+        Edit("src/app.ts", "onProtoPoisoning: 'error',", "onProtoPoisoning: 'ignore',"),
+        Edit("src/app.ts", "onConstructorPoisoning: 'error',", "onConstructorPoisoning: 'ignore',"),
+    ],
+    "cors": [
+        Edit("src/app.ts", "checkOrigin(request.headers.origin);", ""),
+        Edit("src/app.ts", "await app.register(fastifyCors, corsOptions(config.corsOrigins));", ""),
+    ],
+    "errors": [
+        Edit("src/app.ts", "app.setErrorHandler((error, request, reply) => sendError(error, request, reply));", ""),
+        Edit("src/app.ts", "app.setNotFoundHandler((request, reply) => sendError(notFoundError(), request, reply));", ""),
+        Edit("src/app.ts", "headersTimeout: timeouts.headersMs,", ""),
+        NO_SIGTERM_HANDLER,
+    ],
+    "supply-chain": LOOSE_NPM_SETTINGS,
+}
+
+REMOVALS = {"express": EXPRESS_REMOVALS, "fastify": FASTIFY_REMOVALS}

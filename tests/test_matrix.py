@@ -1,0 +1,81 @@
+"""Every supported combination is generated, installed with `npm ci --ignore-scripts`, and
+passes typecheck, lint, lockfile-lint and its whole proof suite against its real database."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, generate, npm
+from matrix import COMBINATIONS, combination_id, markdown_table
+
+PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
+DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "mongodb.ts"}
+DATABASE_PACKAGES = {"sqlite": set(), "postgres": {"pg"}, "mongodb": {"mongoose"}}
+FRAMEWORK_PACKAGES = {
+    "express": {"express", "helmet", "cors", "rate-limiter-flexible"},
+    "fastify": {"fastify", "@fastify/helmet", "@fastify/cors", "rate-limiter-flexible"},
+}
+IMPORT = re.compile(r"""^import\s(?:[^'"]*\sfrom\s)?['"]([^'"]+)['"]""", re.MULTILINE)
+
+
+def summary(output: str) -> dict[str, int]:
+    """node:test's closing counts (ℹ tests N, ℹ pass N, ...)."""
+    return {name: int(count) for name, count in re.findall(r"^ℹ (\w+) (\d+)$", output, re.MULTILINE)}
+
+
+def imported_packages(directory: Path) -> set[str]:
+    packages = set()
+    for source in directory.rglob("*.ts"):
+        for specifier in IMPORT.findall(source.read_text(encoding="utf-8")):
+            if specifier.startswith((".", "node:")):
+                continue
+            parts = specifier.split("/")
+            packages.add("/".join(parts[:2]) if specifier.startswith("@") else parts[0])
+    return packages
+
+
+def assert_only_what_is_chosen(project: Path, combination: dict[str, str]) -> None:
+    database = combination["database"]
+    db_files = {path.name for path in (project / "src/db").glob("*.ts")}
+    for other, file in DATABASE_FILES.items():
+        assert (file in db_files) == (other == database), f"src/db has {sorted(db_files)} for {database}"
+    manifest = json.loads((project / "package.json").read_text())
+    dependencies = set(manifest["dependencies"])
+    expected = {"fast-jwt", "pino", "zod"} | FRAMEWORK_PACKAGES[combination["framework"]] | DATABASE_PACKAGES[database]
+    assert dependencies == expected, f"unexpected runtime dependencies: {sorted(dependencies ^ expected)}"
+    unused = dependencies - imported_packages(project / "src")
+    assert not unused, f"declared but never imported by src/: {sorted(unused)}"
+    # Development dependencies: each is a tool a script runs, a library the tests or the
+    # lint config import, or the types of a package in use.
+    tooling = json.dumps(manifest["scripts"]) + (project / "eslint.config.js").read_text()
+    used_by_tests = imported_packages(project / "test")
+    for name in manifest["devDependencies"]:
+        typed = name.removeprefix("@types/")
+        assert (
+            name in tooling or name in used_by_tests or (name.startswith("@types/") and (typed == "node" or typed in dependencies))
+        ), f"development dependency {name} is not used"
+
+
+def test_combinations_page_is_current() -> None:
+    page = (ROOT / "docs/combinations.md").read_text(encoding="utf-8")
+    assert markdown_table() in page, "regenerate the table in docs/combinations.md with `python tests/matrix.py`"
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=combination_id)
+def test_combination(tmp_path: Path, combination: dict[str, str]) -> None:
+    project = generate(tmp_path / "project", **combination)
+    assert_only_what_is_chosen(project, combination)
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    npm("run", "typecheck", cwd=project)
+    npm("run", "lint", cwd=project)
+    npm("run", "lint:lockfile", cwd=project)
+    result = npm("test", cwd=project, timeout=600)
+    counts = summary(result.stdout)
+    assert counts.get("fail") == 0, result.stdout
+    assert counts.get("pass", 0) >= 70, counts
+    assert counts.get("skipped") == 0 and counts.get("todo") == 0 and counts.get("cancelled") == 0, counts
+    proof_files = {path.name.removesuffix(".test.ts") for path in (project / "test/security").glob("*.test.ts")}
+    assert proof_files == PRACTICE_FILES
