@@ -2,18 +2,17 @@
  * Entry point: validate configuration, open the database, serve, and shut down cleanly.
  */
 import { buildOpenApiDocument } from './api/openapi.ts';
-import { createRoutes } from './api/routes.ts';
+import { createUserRoutes } from './api/routes.ts';
 import { startHttpServer } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createAuth, loadAuthConfig, type AuthConfig } from './auth.ts';
+import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
 import { openStore } from './db/index.ts';
 import { createLogger } from './logger.ts';
-import { TokenService } from './security/jwt.ts';
-import { createDecoyHash } from './security/passwords.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
 
-function loadConfigOrExit(): Config {
+function loadConfigOrExit(): [Config, AuthConfig] {
   try {
-    return loadConfig();
+    return loadAll(loadConfig, loadAuthConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\nThe server was not started.\n`);
@@ -21,7 +20,7 @@ function loadConfigOrExit(): Config {
   }
 }
 
-const config = loadConfigOrExit();
+const [config, authConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
 process.on('unhandledRejection', (reason) => {
@@ -34,14 +33,15 @@ process.on('uncaughtException', (error) => {
 });
 
 const store = await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart });
-const tokens = new TokenService(config.jwt, store);
-const routes = createRoutes({ store, tokens, decoyPasswordHash: await createDecoyHash() });
+const limiters = createRateLimiters(config.rateLimit);
+const auth = await createAuth(authConfig, { store, limiters });
+const routes = [...auth.routes, ...createUserRoutes({ store, authenticated: auth.required })];
 const server = await startHttpServer({
   config,
   logger,
   store,
-  tokens,
-  limiters: createRateLimiters(config.rateLimit),
+  authenticator: auth.authenticator,
+  limiters,
   routes,
   openApiDocument: buildOpenApiDocument(routes),
 });

@@ -13,6 +13,7 @@ export interface RateLimitConfig {
   windowMs: number;
   max: number;
   authMax: number;
+  accountMax: number;
 }
 
 export class RequestLimiter {
@@ -66,6 +67,11 @@ export interface RateLimiters {
   login: RequestLimiter;
   register: RequestLimiter;
   refresh: RequestLimiter;
+  /**
+   * Failed logins per account (keyed by the submitted email, whether or not it exists), on
+   * top of the per-IP limit: many IPs cannot take turns guessing one account's password.
+   */
+  account: RequestLimiter;
 }
 
 export type AuthLimiterName = 'login' | 'register' | 'refresh';
@@ -76,6 +82,7 @@ export function createRateLimiters(config: RateLimitConfig): RateLimiters {
     login: new RequestLimiter('login', config.authMax, config.windowMs),
     register: new RequestLimiter('register', config.authMax, config.windowMs),
     refresh: new RequestLimiter('refresh', config.authMax, config.windowMs),
+    account: new RequestLimiter('account', config.accountMax, config.windowMs),
   };
 }
 

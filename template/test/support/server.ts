@@ -6,6 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { AUTH_ENVIRONMENT } from './auth-environment.ts';
 import { createTestDatabase } from './database.ts';
 import type { TestDatabase } from './test-database.ts';
 
@@ -13,11 +14,6 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
 const START_TIMEOUT_MS = 15_000;
 
-/** Secrets used by the proof suite; tests sign their own tokens with these. */
-export const TEST_SECRETS = {
-  JWT_ACCESS_SECRET: 'proof-suite-access-secret-0123456789-abcdefghijklmnop',
-  JWT_REFRESH_SECRET: 'proof-suite-refresh-secret-0123456789-abcdefghijklmnop',
-} as const;
 
 export const TEST_ORIGIN = 'https://app.example.test';
 
@@ -52,14 +48,18 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
     // High enough that only the rate-limit proofs, which lower them, ever see a 429.
     RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_MAX: '100000',
-    ...TEST_SECRETS,
+    ...AUTH_ENVIRONMENT,
     ...overrides,
   };
   return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
 }
 
-export async function startServer(overrides: EnvironmentOverrides = {}): Promise<RunningServer> {
-  const database = await createTestDatabase();
+/**
+ * Starts a server with its own fresh database, or on `options.database` (owned, and removed,
+ * by whoever created it) to run two servers against the same data.
+ */
+export async function startServer(overrides: EnvironmentOverrides = {}, options: { database?: TestDatabase } = {}): Promise<RunningServer> {
+  const database = options.database ?? (await createTestDatabase());
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     env: baseEnvironment(database.url, overrides),
@@ -119,7 +119,7 @@ export async function startServer(overrides: EnvironmentOverrides = {}): Promise
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code, exitSignal] = (await exited) as [number | null, NodeJS.Signals | null];
-      await database.dispose();
+      if (!options.database) await database.dispose();
       return { code, signal: exitSignal };
     },
   };
