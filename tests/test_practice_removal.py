@@ -41,6 +41,17 @@ def test_every_practice_has_a_removal_for_every_framework() -> None:
 def test_removing_a_practice_fails_its_proof(installed_project: tuple[str, Path], tmp_path: Path, practice: str) -> None:
     framework, installed = installed_project
     project = clone_project(installed, tmp_path / "project")
+    remove_and_expect_red(project, framework, practice)
+
+
+def test_removing_verification_fails_the_asymmetric_jwt_proof(tmp_path: Path) -> None:
+    """The Ed25519 variant has its own jwt proof file: it must turn red too."""
+    project = generate(tmp_path / "project", auth="jwt-asymmetric")
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    remove_and_expect_red(project, "express", "jwt")
+
+
+def remove_and_expect_red(project: Path, framework: str, practice: str) -> None:
     apply(project, REMOVALS[framework][practice])
     result = npm("test", cwd=project, check=False)
     output = result.stdout + result.stderr

@@ -9,10 +9,11 @@ import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
 import { openStore } from './db/index.ts';
 import { createLogger } from './logger.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
+import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
 
-function loadConfigOrExit(): [Config, AuthConfig] {
+function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
   try {
-    return loadAll(loadConfig, loadAuthConfig);
+    return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\nThe server was not started.\n`);
@@ -20,7 +21,7 @@ function loadConfigOrExit(): [Config, AuthConfig] {
   }
 }
 
-const [config, authConfig] = loadConfigOrExit();
+const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
 process.on('unhandledRejection', (reason) => {
@@ -33,7 +34,8 @@ process.on('uncaughtException', (error) => {
 });
 
 const store = await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart });
-const limiters = createRateLimiters(config.rateLimit);
+const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
+const limiters = createRateLimiters(config.rateLimit, limiterStore);
 const auth = await createAuth(authConfig, { store, limiters });
 const routes = [...auth.routes, ...createUserRoutes({ store, authenticated: auth.required })];
 const server = await startHttpServer({
@@ -59,7 +61,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   deadline.unref();
   try {
     await server.close();
-    await store.close();
+    await Promise.all([store.close(), limiterStore.close()]);
     logger.info('shutdown complete');
     process.exit(0);
   } catch (error) {

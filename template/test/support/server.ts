@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { AUTH_ENVIRONMENT } from './auth-environment.ts';
 import { createTestDatabase } from './database.ts';
+import { limiterEnvironment } from './limiter-environment.ts';
 import type { TestDatabase } from './test-database.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -49,6 +50,7 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
     RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_MAX: '100000',
     ...AUTH_ENVIRONMENT,
+    ...limiterEnvironment(),
     ...overrides,
   };
   return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
