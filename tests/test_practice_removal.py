@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import clone_project, generate, npm
-from removals import REMOVALS, Edit
+from removals import DATABASE_REMOVALS, REMOVALS, Edit
 
 PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
 FAILED_FILE = re.compile(r"^test at (?:\S*/)?test/security/([\w-]+)\.test\.ts:\d+:\d+$", re.MULTILINE)
@@ -51,8 +51,15 @@ def test_removing_verification_fails_the_asymmetric_jwt_proof(tmp_path: Path) ->
     remove_and_expect_red(project, "express", "jwt")
 
 
-def remove_and_expect_red(project: Path, framework: str, practice: str) -> None:
-    apply(project, REMOVALS[framework][practice])
+def test_concatenated_sql_fails_the_injection_proof(tmp_path: Path) -> None:
+    """With PostgreSQL, the email lookup built by string concatenation turns injection.test.ts red."""
+    project = generate(tmp_path / "project", database="postgres")
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    remove_and_expect_red(project, "express", "injection", DATABASE_REMOVALS["postgres"]["injection"])
+
+
+def remove_and_expect_red(project: Path, framework: str, practice: str, edits: list[Edit] | None = None) -> None:
+    apply(project, edits if edits is not None else REMOVALS[framework][practice])
     result = npm("test", cwd=project, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"{framework}: npm test still passes without {practice}:\n{output[-4000:]}"
