@@ -1,23 +1,50 @@
 #!/usr/bin/env python3
-"""Copier task: finish a generated project, offline and in well under a second.
+"""Copier task and update step for Rampart: offline, and well under a second.
 
-- Writes `.env` with fresh random secrets, unless the project already has one
-  (an update never rotates secrets silently).
-- Writes `package-lock.json` for exactly the dependencies the answers chose, cut from the
-  template's tested lockfile (hooks/npm/package-lock.json), unless one already exists.
+Copier calls this file in two ways (see copier.yml):
+
+As a task (`--operation copy|update`), after each render.
+  copy (also `copier recopy`):
+    - writes `.env` with fresh random secrets, unless the project already has one;
+    - writes `package-lock.json` for exactly the dependencies the answers chose, cut from
+      the template's tested lockfile (hooks/npm/package-lock.json); if one exists but locks
+      other root dependencies than package.json declares, it is reconciled (see below).
+  update: Copier runs the tasks three times during `copier update`: in a temporary render
+    of the old version, in the project before the team's changes are replayed onto it, and
+    in a temporary render of the new version. Here the task only writes package-lock.json
+    where it is missing (always in the temporary renders, never in the project) and never
+    writes `.env`. Two rules follow for every future version of this file:
+    - every version must write package-lock.json in both temporary renders, or Copier
+      takes the lock for a file the new version dropped and deletes the team's;
+    - nothing here may be slow or reach the network: it runs in throwaway renders.
+
+As the last `_migrations` step (`--finish-update`), once per update, in the project, after
+Copier has replayed the team's changes (tasks run too early to see them):
+    - reconciles package-lock.json with the merged package.json (and with Rampart's tested
+      lock when this release refreshed it): re-cut offline from the template's lock, keeping
+      the team's own locked packages, checked by `npm ls --package-lock-only`; only when that
+      cannot be done does it run `npm install --package-lock-only --ignore-scripts`, and
+      says so;
+    - reports every file the update could not merge (conflict markers or .rej files);
+    - never touches `.env`: an update never rotates or writes secrets.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+import shutil
+import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lockfile import prune_lockfile  # noqa: E402
+from lockfile import _reach, prune_lockfile  # noqa: E402
 
 ENV_TEMPLATE = """\
 # Written by Rampart at generation time with fresh random secrets. Never commit this file.
@@ -28,6 +55,16 @@ LOG_LEVEL=info
 JWT_ACCESS_SECRET={access}
 JWT_REFRESH_SECRET={refresh}
 """
+
+DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
+NPM_LOCK_ONLY = ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]
+# The labels Copier 9 writes around an inline conflict, and the ones hooks/migrations.py writes.
+CONFLICT_START = b"<<<<<<< "
+CONFLICT_END = b">>>>>>> "
+
+
+def say(message: str) -> None:
+    print(f"rampart: {message}", file=sys.stderr, flush=True)
 
 
 def write_env(project: Path) -> None:
@@ -41,25 +78,294 @@ def write_env(project: Path) -> None:
     env_file.chmod(0o600)
 
 
+def load_union_lock(template_root: Path) -> dict[str, Any]:
+    return json.loads((template_root / "hooks" / "npm" / "package-lock.json").read_text(encoding="utf-8"))
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
 def write_lockfile(project: Path, template_root: Path) -> None:
+    """A fresh lock for a project that has none."""
     lock_file = project / "package-lock.json"
     if lock_file.exists():
         return
     manifest = json.loads((project / "package.json").read_text(encoding="utf-8"))
-    union_lock = json.loads((template_root / "hooks" / "npm" / "package-lock.json").read_text(encoding="utf-8"))
-    lock = prune_lockfile(union_lock, manifest)
-    lock_file.write_text(json.dumps(lock, indent=2) + "\n", encoding="utf-8")
+    _write_json(lock_file, prune_lockfile(load_union_lock(template_root), manifest))
+
+
+# --- Reconciling an existing lock with package.json -------------------------------------
+
+
+@dataclass
+class LockOutcome:
+    """What reconcile_lockfile did, in words a person can act on."""
+
+    status: str  # "current", "recut", "kept-own", "npm", "stale"
+    message: str
+    own: list[str] = field(default_factory=list)
+
+
+def _declared(manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {name: dict(manifest.get(name) or {}) for name in DEPENDENCY_FIELDS}
+
+
+def lock_matches(lock: dict[str, Any] | None, manifest: dict[str, Any]) -> bool:
+    """True when the lock's root records exactly the dependencies package.json declares."""
+    if not lock:
+        return False
+    root = lock.get("packages", {}).get("", {})
+    return all(dict(root.get(name) or {}) == declared for name, declared in _declared(manifest).items())
+
+
+def _in_union(union_packages: dict[str, Any], name: str, version: str) -> bool:
+    return union_packages.get(f"node_modules/{name}", {}).get("version") == version
+
+
+def offline_lock(union_lock: dict[str, Any], team_lock: dict[str, Any] | None, manifest: dict[str, Any]) -> tuple[dict[str, Any] | None, list[str], str]:
+    """The lock for `manifest` built without the network, or None and the reason it can't be.
+
+    Template dependencies come from the union lock. Dependencies the team added (anything
+    the union lock does not hold at the declared version) keep the entries the team's own
+    lock has for them and for everything they pull in, provided those entries sit where the
+    union lock has nothing else.
+    """
+    union_packages = union_lock["packages"]
+    declared = {name: version for group in _declared(manifest).values() for name, version in group.items()}
+    own = sorted(name for name, version in declared.items() if not _in_union(union_packages, name, version))
+    if not own:
+        return prune_lockfile(union_lock, manifest), own, ""
+    if not team_lock:
+        return None, own, "there is no readable package-lock.json to take them from"
+    team_packages = team_lock.get("packages", {})
+    team_root = team_packages.get("", {})
+    for name in own:
+        locked_spec = next((team_root.get(group, {}).get(name) for group in DEPENDENCY_FIELDS if name in team_root.get(group, {})), None)
+        if locked_spec != declared[name] or f"node_modules/{name}" not in team_packages:
+            return None, own, f"{name}@{declared[name]} is in package.json but not in package-lock.json"
+    try:
+        team_locations = _reach(team_packages, own)
+    except ValueError as error:
+        return None, own, f"the team's lock is incomplete ({error})"
+    merged = dict(union_packages)
+    for location in sorted(team_locations):
+        entry = team_packages[location]
+        known = merged.get(location)
+        if known is None:
+            merged[location] = entry
+        elif known.get("version") != entry.get("version"):
+            return None, own, f"{location} is {entry.get('version')} in the team's lock but {known.get('version')} in Rampart's"
+    try:
+        lock = prune_lockfile({"lockfileVersion": union_lock["lockfileVersion"], "packages": merged}, manifest)
+    except (ValueError, KeyError) as error:
+        return None, own, str(error)
+    return lock, own, ""
+
+
+def run_npm(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise FileNotFoundError("npm is not on PATH")
+    return subprocess.run(
+        [npm, *arguments], cwd=cwd, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "npm_config_update_notifier": "false"},
+    )
+
+
+def _installed(lock: dict[str, Any]) -> dict[str, Any]:
+    return {location: entry for location, entry in lock.get("packages", {}).items() if location}
+
+
+def reconcile_lockfile(
+    project: Path,
+    template_root: Path,
+    npm: Callable[[list[str], Path], subprocess.CompletedProcess[str]] = run_npm,
+    previous_union: dict[str, Any] | None = None,
+) -> LockOutcome:
+    """Makes package-lock.json lock exactly what package.json declares.
+
+    `previous_union` is the tested lock of the release the project was on: when this release
+    refreshed it (a transitive fix, say), a lock that already matches package.json is re-cut
+    too, so lockfile-only fixes arrive like the others.
+    """
+    manifest_file, lock_file = project / "package.json", project / "package-lock.json"
+    try:
+        manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return LockOutcome("current", "no package.json: nothing to lock")
+    except ValueError:
+        return LockOutcome(
+            "stale",
+            "package.json is not valid JSON (an unresolved conflict?), so package-lock.json was left as it was. "
+            "Resolve package.json, then run `npm install --package-lock-only --ignore-scripts`.",
+        )
+    try:
+        team_lock: dict[str, Any] | None = json.loads(lock_file.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        team_lock = None
+    union = load_union_lock(template_root)
+    matches = lock_matches(team_lock, manifest)
+    refreshed = matches and previous_union is not None and _installed(previous_union) != _installed(union)
+    if matches and not refreshed:
+        return LockOutcome("current", "package-lock.json already matches package.json")
+    lock, own, reason = offline_lock(union, team_lock, manifest)
+    if lock is not None and team_lock is not None and lock["packages"] == team_lock.get("packages"):
+        return LockOutcome("current", "package-lock.json already matches package.json and Rampart's tested lock")
+    why = "to take this release's refresh of Rampart's tested lock" if refreshed else "to match package.json"
+    if lock is not None and not own:
+        _write_json(lock_file, lock)
+        return LockOutcome("recut", f"package-lock.json re-cut offline from Rampart's tested lock {why}")
+    if lock is not None:
+        # The team's packages joined Rampart's: let npm check every version range, offline.
+        previous = lock_file.read_bytes() if lock_file.exists() else None
+        _write_json(lock_file, lock)
+        kept = f"package-lock.json re-cut offline from Rampart's tested lock {why}, keeping your locked entries for {', '.join(own)}"
+        try:
+            check = npm(["ls", "--all", "--package-lock-only"], project)
+        except (OSError, subprocess.SubprocessError):
+            return LockOutcome("kept-own", f"{kept} (not checked: npm is not on PATH; `npm ci` will check it)", own)
+        if check.returncode == 0:
+            return LockOutcome("kept-own", kept, own)
+        if previous is not None:
+            lock_file.write_bytes(previous)
+        problems = [line for line in (check.stderr + check.stdout).splitlines() if "invalid" in line or "missing" in line]
+        reason = f"`npm ls` found problems in the offline cut ({'; '.join(problems[:3]) or 'see npm ls --all'})"
+    if refreshed:
+        # The lock still matches package.json: keep it valid rather than reach for the registry.
+        return LockOutcome("current", f"package-lock.json kept as it was: this release refreshed Rampart's tested lock, but it could not be applied offline ({reason})", own)
+    # Only the registry can resolve what the team added: say so, and what to do if it fails.
+    command = "npm " + " ".join(NPM_LOCK_ONLY)
+    say(f"package-lock.json cannot be cut offline: {reason}. Running `{command}` (needs the npm registry).")
+    try:
+        result = npm(NPM_LOCK_ONLY, project)
+    except (OSError, subprocess.SubprocessError) as error:
+        return LockOutcome("stale", f"package-lock.json is stale and `{command}` could not run ({error}); run it yourself before `npm ci`.", own)
+    if result.returncode != 0:
+        output = (result.stderr or result.stdout or "").strip().splitlines()
+        detail = next((line for line in output if line.startswith("npm error")), output[-1] if output else "no output")
+        return LockOutcome("stale", f"package-lock.json is stale and `{command}` failed ({detail}); fix that and run it again before `npm ci`.", own)
+    return LockOutcome("npm", f"package-lock.json re-resolved by `{command}` (from the npm registry, not from Rampart's tested lock: review its diff)", own)
+
+
+def previous_union_lock(project: Path, template_root: Path, answers_file: str) -> dict[str, Any] | None:
+    """The tested lock of the release the project was on before this update, if git has it."""
+    import yaml
+
+    answers = subprocess.run(["git", "show", f"HEAD:./{answers_file}"], cwd=project, capture_output=True, text=True, check=False)
+    if answers.returncode != 0:
+        return None
+    commit = (yaml.safe_load(answers.stdout) or {}).get("_commit")
+    if not commit:
+        return None
+    union = subprocess.run(["git", "show", f"{commit}:hooks/npm/package-lock.json"], cwd=template_root, capture_output=True, text=True, check=False)
+    if union.returncode != 0:
+        return None
+    try:
+        return json.loads(union.stdout)
+    except ValueError:
+        return None
+
+
+# --- Reporting what an update could not merge -------------------------------------------
+
+UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
+
+
+def _git(project: Path, *arguments: str) -> str:
+    result = subprocess.run(["git", *arguments], cwd=project, capture_output=True, text=True, check=False)
+    return result.stdout if result.returncode == 0 else ""
+
+
+def _has_markers(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            starts = ends = False
+            for line in handle:
+                starts = starts or line.startswith(CONFLICT_START)
+                ends = ends or line.startswith(CONFLICT_END)
+                if starts and ends:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def find_conflicts(project: Path) -> dict[str, str]:
+    """Every path an update left unresolved, with how it shows: markers, .rej, or unmerged."""
+    found: dict[str, str] = {}
+    # Porcelain paths are relative to the repository's top, which may be above the project.
+    top = Path(_git(project, "rev-parse", "--show-toplevel").strip() or project).resolve()
+    status = _git(project, "status", "--porcelain=v1", "-z", "--ignored", "--untracked-files=all", "--", ".")
+    entries = status.split("\0")
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if len(entry) < 4:
+            continue
+        code, full = entry[:2], top / entry[3:]
+        if code[0] in "RC":
+            index += 1  # the rename's source path follows
+        try:
+            path = full.relative_to(project.resolve()).as_posix()
+        except ValueError:
+            continue
+        if "node_modules" in full.parts:
+            continue
+        if path.endswith(".rej"):
+            found[path] = "rejected hunks (.rej file)"
+        elif code in UNMERGED:
+            found[path] = "conflict markers (unmerged)"
+        elif code != "!!" and _has_markers(full):
+            found[path] = "conflict markers"
+    return dict(sorted(found.items()))
+
+
+def finish_update(project: Path, template_root: Path, answers_file: str = ".copier-answers.yml") -> int:
+    outcome = reconcile_lockfile(project, template_root, previous_union=previous_union_lock(project, template_root, answers_file))
+    say(outcome.message)
+    if not (project / ".env").exists():
+        say("no .env here (an update never writes or rotates secrets): create one from .env.example, "
+            "with secrets from `node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"`.")
+    conflicts = find_conflicts(project)
+    if conflicts:
+        lines = "\n".join(f"  {path}: {how}" for path, how in conflicts.items())
+        say(
+            f"UPDATE CONFLICTS: {len(conflicts)} file(s) need you; nothing was resolved in either direction.\n{lines}\n"
+            "Edit each file (between '<<<<<<< before updating' and '>>>>>>> after updating', or from its .rej file), "
+            "delete the .rej files, `git add` the result, then run `npm ci --ignore-scripts && npm test` before committing."
+        )
+    else:
+        say("update merged without conflicts; review `git diff`, then run `npm ci --ignore-scripts && npm test`.")
+    if outcome.status == "stale":
+        say("package-lock.json does NOT match package.json yet: `npm ci` will refuse it until it does.")
+    return 0
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--template-root", type=Path, required=True)
+    # Copier's _copier_operation: "copy" (also for recopy) or "update"; anything else is
+    # treated like an update, the cautious side.
     parser.add_argument("--operation", default="copy")
+    parser.add_argument("--finish-update", action="store_true", help="the after-update step (a Copier migration)")
+    parser.add_argument("--answers-file", default=".copier-answers.yml")
     parser.add_argument("--project", type=Path, default=Path.cwd())
     args = parser.parse_args()
     try:
-        write_env(args.project)
-        write_lockfile(args.project, args.template_root)
+        if args.finish_update:
+            return finish_update(args.project, args.template_root, args.answers_file)
+        if args.operation == "copy":
+            write_env(args.project)
+            if (args.project / "package-lock.json").exists():
+                outcome = reconcile_lockfile(args.project, args.template_root)
+                if outcome.status != "current":
+                    say(outcome.message)
+            else:
+                write_lockfile(args.project, args.template_root)
+        else:
+            write_lockfile(args.project, args.template_root)
     except (OSError, ValueError, KeyError) as error:
         print(f"rampart: could not finish the project: {error}", file=sys.stderr)
         return 1
