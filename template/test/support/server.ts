@@ -13,7 +13,8 @@ import type { TestDatabase } from './test-database.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
+/** Generous: a loaded CI machine can take seconds to start a server. */
+const START_TIMEOUT_MS = 30_000;
 
 
 export const TEST_ORIGIN = 'https://app.example.test';
@@ -89,7 +90,12 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
   const exited = once(child, 'exit');
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      // Never leave a half-started server behind: it would keep the test file from exiting.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
+    }, START_TIMEOUT_MS);
     const poll = setInterval(() => {
       const listening = logs.find((line) => line.msg === 'listening');
       if (listening) {
@@ -103,6 +109,9 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
       clearTimeout(timer);
       reject(new Error(`server exited with code ${String(code)} before listening:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    if (!options.database) await database.dispose();
+    throw error;
   });
 
   return {
