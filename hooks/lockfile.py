@@ -96,20 +96,29 @@ def _combinations() -> list[dict[str, str]]:
     import yaml
 
     questions = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
-    axes = ("framework", "database", "auth")
+    # Every question with a fixed set of choices can change the dependencies.
+    axes = [name for name, question in questions.items() if isinstance(question, dict) and "choices" in question]
     choices = [list(questions[axis]["choices"].values()) for axis in axes]
     return [dict(zip(axes, values)) for values in itertools.product(*choices)]
 
 
 def rendered_manifests() -> list[dict[str, Any]]:
-    """package.json as rendered for every combination of choices (no tasks run)."""
+    """package.json as rendered for every combination of choices (no tasks run).
+
+    Rendered from a plain copy of just copier.yml and package.json.jinja: a git template
+    would be cloned once per combination, which takes minutes.
+    """
     from copier import run_copy
 
     manifests = []
     with tempfile.TemporaryDirectory() as scratch:
+        source = Path(scratch) / "template-source"
+        (source / "template").mkdir(parents=True)
+        shutil.copy(ROOT / "copier.yml", source / "copier.yml")
+        shutil.copy(ROOT / "template" / "package.json.jinja", source / "template" / "package.json.jinja")
         for index, data in enumerate(_combinations()):
             destination = Path(scratch) / str(index)
-            run_copy(str(ROOT), destination, data=data, defaults=True, unsafe=True, skip_tasks=True, quiet=True)
+            run_copy(str(source), destination, data=data, defaults=True, unsafe=True, skip_tasks=True, quiet=True)
             manifests.append(json.loads((destination / "package.json").read_text(encoding="utf-8")))
     return manifests
 

@@ -32,6 +32,7 @@ Copier has replayed the team's changes (tasks run too early to see them):
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
 import secrets
@@ -46,15 +47,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lockfile import _reach, prune_lockfile  # noqa: E402
 
-ENV_TEMPLATE = """\
-# Written by Rampart at generation time with fresh random secrets. Never commit this file.
-# See .env.example for every setting.
-HOST=127.0.0.1
-PORT=3000
-LOG_LEVEL=info
-JWT_ACCESS_SECRET={access}
-JWT_REFRESH_SECRET={refresh}
+ENV_HEADER = """\
+# Written by Rampart at generation time from .env.example, with fresh random secrets.
+# Never commit this file. Copier never overwrites it on update.
 """
+
+# PKCS#8 wrapping of a raw 32-byte Ed25519 private key (RFC 8410): the key is just the seed.
+ED25519_PKCS8_PREFIX = bytes.fromhex("302e020100300506032b657004220420")
 
 DEPENDENCY_FIELDS = ("dependencies", "devDependencies", "optionalDependencies")
 NPM_LOCK_ONLY = ["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"]
@@ -67,14 +66,33 @@ def say(message: str) -> None:
     print(f"rampart: {message}", file=sys.stderr, flush=True)
 
 
+def ed25519_private_key_pem() -> str:
+    """A fresh Ed25519 private key in PKCS#8 PEM, with no dependency beyond the standard library."""
+    body = base64.b64encode(ED25519_PKCS8_PREFIX + secrets.token_bytes(32)).decode("ascii")
+    return f"-----BEGIN PRIVATE KEY-----\n{body}\n-----END PRIVATE KEY-----\n"
+
+
+def env_from_example(example: str) -> str:
+    """.env.example with its placeholders replaced by fresh secrets (and a signing key when the
+    project signs tokens with Ed25519), so .env holds exactly the settings the project reads."""
+    lines = []
+    for line in example.splitlines():
+        name = line.split("=", 1)[0]
+        if name in ("JWT_ACCESS_SECRET", "JWT_REFRESH_SECRET"):
+            line = f"{name}={secrets.token_urlsafe(48)}"
+        elif name == "# JWT_PRIVATE_KEY":
+            # One line: the server turns the literal \n back into newlines.
+            line = "JWT_PRIVATE_KEY=" + ed25519_private_key_pem().replace("\n", "\\n")
+        lines.append(line)
+    return ENV_HEADER + "\n".join(lines) + "\n"
+
+
 def write_env(project: Path) -> None:
     env_file = project / ".env"
     if env_file.exists():
         return
-    env_file.write_text(
-        ENV_TEMPLATE.format(access=secrets.token_urlsafe(48), refresh=secrets.token_urlsafe(48)),
-        encoding="utf-8",
-    )
+    example = (project / ".env.example").read_text(encoding="utf-8")
+    env_file.write_text(env_from_example(example), encoding="utf-8")
     env_file.chmod(0o600)
 
 

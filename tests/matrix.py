@@ -7,12 +7,13 @@ import itertools
 
 FRAMEWORKS = ("express", "fastify")
 DATABASES = ("sqlite", "postgres", "mongodb")
-AUTHS = ("jwt",)
+AUTHS = ("jwt", "jwt-asymmetric", "none")
+RATE_LIMIT_STORES = ("memory", "redis")
+AXES = ("framework", "database", "auth", "rate_limit_store")
 
-# Every framework works with every database and auth choice: nothing is refused.
+# Every choice works with every other: nothing is refused.
 COMBINATIONS: list[dict[str, str]] = [
-    {"framework": framework, "database": database, "auth": auth}
-    for framework, database, auth in itertools.product(FRAMEWORKS, DATABASES, AUTHS)
+    dict(zip(AXES, values)) for values in itertools.product(FRAMEWORKS, DATABASES, AUTHS, RATE_LIMIT_STORES)
 ]
 
 # What each choice needs at run time, and which database server its proof suite talks to.
@@ -20,13 +21,18 @@ DATABASE_SERVERS = {"sqlite": "none (embedded file)", "postgres": "PostgreSQL", 
 
 
 def combination_id(combination: dict[str, str]) -> str:
-    return "-".join(combination[axis] for axis in ("framework", "database", "auth"))
+    return "-".join(combination[axis] for axis in AXES)
 
 
 def markdown_table() -> str:
-    rows = ["| Framework | Database | Auth | Proof suite runs against |", "|---|---|---|---|"]
+    rows = ["| Framework | Database | Auth | Rate-limit store | Proof suite runs against |", "|---|---|---|---|---|"]
     for combination in COMBINATIONS:
-        rows.append(f"| {combination['framework']} | {combination['database']} | {combination['auth']} | {DATABASE_SERVERS[combination['database']]} |")
+        servers = DATABASE_SERVERS[combination["database"]]
+        if combination["rate_limit_store"] == "redis":
+            servers = "Redis" if combination["database"] == "sqlite" else f"{servers}, Redis"
+        rows.append(
+            f"| {combination['framework']} | {combination['database']} | {combination['auth']} | {combination['rate_limit_store']} | {servers} |"
+        )
     return "\n".join(rows)
 
 

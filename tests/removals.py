@@ -22,7 +22,7 @@ class Edit:
 UNVERIFIED_ACCESS_TOKENS = Edit(
     # Trust the token's claims without checking signature, algorithm, expiry, issuer or audience.
     "src/security/jwt.ts",
-    "const payload = this.#verify(this.#verifyAccess, match[1]);",
+    "const payload = this.#verify(this.#keys.verifyAccess, match[1]);",
     "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
 )
 NO_SIGTERM_HANDLER = Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", "")
@@ -97,3 +97,16 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
 }
 
 REMOVALS = {"express": EXPRESS_REMOVALS, "fastify": FASTIFY_REMOVALS}
+
+# Database-level removals: the SQL built by concatenation instead of parameters.
+DATABASE_REMOVALS: dict[str, dict[str, list[Edit]]] = {
+    "postgres": {
+        "injection": [
+            Edit(
+                "src/db/postgres.ts",
+                "this.#pool.query<UserRow>(SQL.userByEmail, [email])",
+                "this.#pool.query<UserRow>(`SELECT id, email, name, age, password_hash, created_by FROM users WHERE email = '${email}'`)",
+            ),
+        ],
+    },
+}

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT, generate
 
 # Jinja syntax as Copier would have rendered it: `{{ name`, `{% tag`, `{# comment`.
-JINJA_MARKERS = re.compile(r"\{\{-?\s*[A-Za-z_(]|\{%-?\s|\{#")
+# GitHub Actions expressions (${{ secrets.X }}) are not Jinja and may appear in workflows.
+JINJA_MARKERS = re.compile(r"(?<!\$)\{\{-?\s*[A-Za-z_(]|\{%-?\s|\{#")
 
 
 def text_files(project: Path):

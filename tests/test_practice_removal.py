@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import clone_project, generate, npm
-from removals import REMOVALS, Edit
+from removals import DATABASE_REMOVALS, REMOVALS, Edit
 
 PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
 FAILED_FILE = re.compile(r"^test at (?:\S*/)?test/security/([\w-]+)\.test\.ts:\d+:\d+$", re.MULTILINE)
@@ -41,7 +41,25 @@ def test_every_practice_has_a_removal_for_every_framework() -> None:
 def test_removing_a_practice_fails_its_proof(installed_project: tuple[str, Path], tmp_path: Path, practice: str) -> None:
     framework, installed = installed_project
     project = clone_project(installed, tmp_path / "project")
-    apply(project, REMOVALS[framework][practice])
+    remove_and_expect_red(project, framework, practice)
+
+
+def test_removing_verification_fails_the_asymmetric_jwt_proof(tmp_path: Path) -> None:
+    """The Ed25519 variant has its own jwt proof file: it must turn red too."""
+    project = generate(tmp_path / "project", auth="jwt-asymmetric")
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    remove_and_expect_red(project, "express", "jwt")
+
+
+def test_concatenated_sql_fails_the_injection_proof(tmp_path: Path) -> None:
+    """With PostgreSQL, the email lookup built by string concatenation turns injection.test.ts red."""
+    project = generate(tmp_path / "project", database="postgres")
+    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+    remove_and_expect_red(project, "express", "injection", DATABASE_REMOVALS["postgres"]["injection"])
+
+
+def remove_and_expect_red(project: Path, framework: str, practice: str, edits: list[Edit] | None = None) -> None:
+    apply(project, edits if edits is not None else REMOVALS[framework][practice])
     result = npm("test", cwd=project, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"{framework}: npm test still passes without {practice}:\n{output[-4000:]}"

@@ -200,7 +200,7 @@ GREETING_ROUTE = """\
       responses: { 200: { description: 'A greeting' }, 401: error('Invalid token') },
       async handle({ userId }) {
         const user = await store.findUserById(userId);
-        if (!user) throw unauthorized('Account no longer exists', 'the account was deleted');
+        if (!user) throw new AppError(404, 'User not found');
         return { status: 200, body: { greeting: `Hello, ${user.name}` } };
       },
     }),
@@ -210,8 +210,9 @@ GREETING_TEST = """\
 // The payments team's own endpoint, proven like Rampart's.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registerAndLogin, request } from './support/http.ts';
+import { request } from './support/http.ts';
 import { startServer, type RunningServer } from './support/server.ts';
+import { newUser } from './support/users.ts';
 
 describe('greeting', () => {
   let server: RunningServer;
@@ -221,7 +222,7 @@ describe('greeting', () => {
   after(() => server.stop());
 
   it('greets the authenticated user by name', async () => {
-    const user = await registerAndLogin(server);
+    const user = await newUser(server);
     const response = await request(server, '/api/users/me/greeting', { token: user.accessToken });
     assert.equal(response.status, 200);
     assert.deepEqual(response.body, { greeting: 'Hello, Test User' });
@@ -240,7 +241,7 @@ TEAM_DEPENDENCY = ("dayjs", "1.11.13")
 def team_edits(project: Path) -> None:
     """A new route and its test, a changed rate limit, an edited README, a deleted
     documentation file, an added dependency, and a CI edit that 1.1.0 also makes."""
-    edit(project / "src/api/routes.ts", "  ];\n}\n", GREETING_ROUTE + "  ];\n}\n")
+    edit(project / "src/api/routes.ts", "  ];\n  if (authenticated) {\n", GREETING_ROUTE + "  ];\n  if (authenticated) {\n")
     (project / "test/greeting.test.ts").write_text(GREETING_TEST, encoding="utf-8")
     edit(project / "src/project.ts", "rateLimitMax: 100,", "rateLimitMax: 250,")
     readme = project / "README.md"

@@ -1,16 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { defaultDatabaseUrl, defaults, project } from './project.ts';
-
-/** Values shipped in .env.example: a secret equal to one of these was never replaced. */
-export const EXAMPLE_SECRETS: ReadonlySet<string> = new Set([
-  'replace-me-with-at-least-32-random-bytes-for-access-tokens',
-  'replace-me-with-at-least-32-random-bytes-for-refresh-tokens',
-]);
-
-const MIN_SECRET_BYTES = 32;
-const SECRET_HINT =
-  "generate one with: node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"";
+import { defaultDatabaseUrl, defaults } from './project.ts';
 
 export type TrustProxy = false | number | string[];
 
@@ -24,15 +14,7 @@ export interface Config {
   corsOrigins: string[];
   trustProxy: TrustProxy;
   bodyLimitBytes: number;
-  rateLimit: { windowMs: number; max: number; authMax: number };
-  jwt: {
-    accessSecret: string;
-    refreshSecret: string;
-    issuer: string;
-    audience: string;
-    accessTtlSeconds: number;
-    refreshTtlSeconds: number;
-  };
+  rateLimit: { windowMs: number; max: number; authMax: number; accountMax: number };
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; shutdownMs: number };
 }
 
@@ -76,21 +58,6 @@ const integer = (fallback: number, min: number, max: number) =>
       }
       return parsed;
     });
-
-const secret = (name: string) =>
-  z
-    .string({ error: `is missing: ${SECRET_HINT}` })
-    .superRefine((value, context) => {
-      if (EXAMPLE_SECRETS.has(value)) {
-        context.addIssue({ code: 'custom', message: `is still the .env.example placeholder: ${SECRET_HINT}` });
-      } else if (Buffer.byteLength(value, 'utf8') < MIN_SECRET_BYTES) {
-        context.addIssue({
-          code: 'custom',
-          message: `must be at least ${MIN_SECRET_BYTES} bytes (got ${Buffer.byteLength(value, 'utf8')}): ${SECRET_HINT}`,
-        });
-      }
-    })
-    .describe(name);
 
 const corsOrigins = z
   .string()
@@ -181,37 +148,50 @@ const environmentSchema = z
     RATE_LIMIT_WINDOW_MS: integer(defaults.rateLimitWindowMinutes * 60_000, 1000, 24 * 60 * 60_000),
     RATE_LIMIT_MAX: integer(defaults.rateLimitMax, 1, 10_000_000),
     AUTH_RATE_LIMIT_MAX: integer(defaults.authRateLimitMax, 1, 10_000_000),
-    JWT_ACCESS_SECRET: secret('JWT_ACCESS_SECRET'),
-    JWT_REFRESH_SECRET: secret('JWT_REFRESH_SECRET'),
-    JWT_ISSUER: z.string().min(1).optional().default(project.slug),
-    JWT_AUDIENCE: z.string().min(1).optional().default(project.slug),
+    AUTH_ACCOUNT_LOCKOUT_MAX: integer(10, 1, 10_000_000),
     HEADERS_TIMEOUT_MS: integer(10_000, 100, 120_000),
     REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),
     KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 120_000),
     SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
   })
   .superRefine((env, context) => {
-    if (env.JWT_ACCESS_SECRET === env.JWT_REFRESH_SECRET) {
-      context.addIssue({
-        code: 'custom',
-        path: ['JWT_REFRESH_SECRET'],
-        message: 'must differ from JWT_ACCESS_SECRET, so one leaked secret cannot mint the other kind of token',
-      });
-    }
     if (env.REQUEST_TIMEOUT_MS < env.HEADERS_TIMEOUT_MS) {
       context.addIssue({ code: 'custom', path: ['REQUEST_TIMEOUT_MS'], message: 'must not be shorter than HEADERS_TIMEOUT_MS' });
     }
   });
 
-/** Reads and validates configuration; throws ConfigError listing every problem at once. */
-export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
-  // An empty variable (`HOST=` in .env) means "not set", for every setting alike.
+/**
+ * Validates environment variables against a schema; throws ConfigError listing every problem.
+ * An empty variable (`HOST=` in .env) means "not set", for every setting alike.
+ */
+export function parseEnvironment<Schema extends z.ZodType>(schema: Schema, environment: NodeJS.ProcessEnv): z.output<Schema> {
   const setVariables = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== undefined && value.trim() !== ''));
-  const result = environmentSchema.safeParse(setVariables);
+  const result = schema.safeParse(setVariables);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'} ${issue.message}`));
   }
-  const env = result.data;
+  return result.data;
+}
+
+/** Runs every loader and throws one ConfigError carrying all of their problems together. */
+export function loadAll<Results extends unknown[]>(...loaders: { [Index in keyof Results]: () => Results[Index] }): Results {
+  const problems: string[] = [];
+  const results = loaders.map((load) => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  });
+  if (problems.length > 0) throw new ConfigError(problems);
+  return results as Results;
+}
+
+/** Reads and validates the server's configuration (auth has its own, in src/auth.ts). */
+export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
+  const env = parseEnvironment(environmentSchema, environment);
   return {
     host: env.HOST,
     port: env.PORT,
@@ -221,14 +201,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT,
-    rateLimit: { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX, authMax: env.AUTH_RATE_LIMIT_MAX },
-    jwt: {
-      accessSecret: env.JWT_ACCESS_SECRET,
-      refreshSecret: env.JWT_REFRESH_SECRET,
-      issuer: env.JWT_ISSUER,
-      audience: env.JWT_AUDIENCE,
-      accessTtlSeconds: 15 * 60,
-      refreshTtlSeconds: 7 * 24 * 60 * 60,
+    rateLimit: {
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      max: env.RATE_LIMIT_MAX,
+      authMax: env.AUTH_RATE_LIMIT_MAX,
+      accountMax: env.AUTH_ACCOUNT_LOCKOUT_MAX,
     },
     timeouts: {
       headersMs: env.HEADERS_TIMEOUT_MS,

@@ -2,18 +2,18 @@
  * Entry point: validate configuration, open the database, serve, and shut down cleanly.
  */
 import { buildOpenApiDocument } from './api/openapi.ts';
-import { createRoutes } from './api/routes.ts';
+import { createUserRoutes } from './api/routes.ts';
 import { startHttpServer } from './app.ts';
-import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createAuth, loadAuthConfig, type AuthConfig } from './auth.ts';
+import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
 import { openStore } from './db/index.ts';
 import { createLogger } from './logger.ts';
-import { TokenService } from './security/jwt.ts';
-import { createDecoyHash } from './security/passwords.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
+import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
 
-function loadConfigOrExit(): Config {
+function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
   try {
-    return loadConfig();
+    return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\nThe server was not started.\n`);
@@ -21,7 +21,7 @@ function loadConfigOrExit(): Config {
   }
 }
 
-const config = loadConfigOrExit();
+const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
 process.on('unhandledRejection', (reason) => {
@@ -34,14 +34,16 @@ process.on('uncaughtException', (error) => {
 });
 
 const store = await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart });
-const tokens = new TokenService(config.jwt, store);
-const routes = createRoutes({ store, tokens, decoyPasswordHash: await createDecoyHash() });
+const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
+const limiters = createRateLimiters(config.rateLimit, limiterStore);
+const auth = await createAuth(authConfig, { store, limiters });
+const routes = [...auth.routes, ...createUserRoutes({ store, authenticated: auth.required })];
 const server = await startHttpServer({
   config,
   logger,
   store,
-  tokens,
-  limiters: createRateLimiters(config.rateLimit),
+  authenticator: auth.authenticator,
+  limiters,
   routes,
   openApiDocument: buildOpenApiDocument(routes),
 });
@@ -59,7 +61,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   deadline.unref();
   try {
     await server.close();
-    await store.close();
+    await Promise.all([store.close(), limiterStore.close()]);
     logger.info('shutdown complete');
     process.exit(0);
   } catch (error) {

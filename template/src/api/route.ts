@@ -13,6 +13,11 @@ export interface RouteContext<Body, Params, Query> {
   userId: string;
 }
 
+/** Turns an Authorization header into a user id, or throws a 401 AppError. */
+export interface Authenticator {
+  authenticate(authorization: string | undefined): string;
+}
+
 export interface RouteResult {
   status: number;
   body?: unknown;

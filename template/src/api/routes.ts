@@ -1,40 +1,25 @@
 /**
- * The API's endpoints, independent of the HTTP framework.
+ * The users endpoints, independent of the HTTP framework. With authentication, records are
+ * visible only to the user they describe and to the user who created them; in a public API
+ * (auth: none) anyone may create and read them.
  */
 import type { Store, User } from '../db/index.ts';
 import { DuplicateEmailError } from '../db/index.ts';
 import { AppError } from '../security/errors.ts';
-import { unauthorized, type TokenService } from '../security/jwt.ts';
-import { hashPassword, verifyPassword } from '../security/passwords.ts';
 import { defineRoute, type Route } from './route.ts';
-import {
-  ErrorSchema,
-  LoginSchema,
-  LogoutSchema,
-  NoParams,
-  NoQuery,
-  PublicUser,
-  RefreshSchema,
-  RegisteredUser,
-  RegisterSchema,
-  TokenPairSchema,
-  UserIdParams,
-  UserSchema,
-} from './schemas.ts';
+import { ErrorSchema, NoParams, NoQuery, PublicUser, UserIdParams, UserSchema } from './schemas.ts';
 
-export interface RouteDependencies {
+export interface UserRouteDependencies {
   store: Store;
-  tokens: TokenService;
-  /** Verified against when an email is unknown, so both failures take the same time. */
-  decoyPasswordHash: string;
+  /** True when a bearer token is required (any auth choice but none). */
+  authenticated: boolean;
 }
 
 const error = (description: string) => ({ description, schema: ErrorSchema });
-const INVALID_CREDENTIALS = 'Invalid email or password';
-
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
 
-async function createUser(store: Store, user: Parameters<Store['createUser']>[0]): Promise<User> {
+/** Creates a user, turning a taken email into 409. */
+export async function createUser(store: Store, user: Parameters<Store['createUser']>[0]): Promise<User> {
   try {
     return await store.createUser(user);
   } catch (failure) {
@@ -43,106 +28,56 @@ async function createUser(store: Store, user: Parameters<Store['createUser']>[0]
   }
 }
 
-export function createRoutes({ store, tokens, decoyPasswordHash }: RouteDependencies): Route[] {
-  return [
-    defineRoute({
-      method: 'POST',
-      path: '/api/auth/register',
-      summary: 'Create an account',
-      tag: 'auth',
-      auth: 'none',
-      authLimiter: 'register',
-      schemas: { body: RegisterSchema, params: NoParams, query: NoQuery },
-      responses: { 201: { description: 'Account created', schema: RegisteredUser }, 409: error('Email already registered') },
-      async handle({ body }) {
-        const passwordHash = await hashPassword(body.password);
-        const user = await createUser(store, { email: body.email, name: body.name, age: body.age, passwordHash, createdBy: null });
-        return { status: 201, body: { id: user.id, email: user.email, name: user.name } };
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      path: '/api/auth/login',
-      summary: 'Exchange credentials for an access and a refresh token',
-      tag: 'auth',
-      auth: 'none',
-      authLimiter: 'login',
-      schemas: { body: LoginSchema, params: NoParams, query: NoQuery },
-      responses: { 200: { description: 'Tokens issued', schema: TokenPairSchema }, 401: error(INVALID_CREDENTIALS) },
-      async handle({ body }) {
-        const user = await store.findUserByEmail(String(body.email));
-        const valid = await verifyPassword(String(body.password), user?.passwordHash ?? decoyPasswordHash);
-        if (!user?.passwordHash || !valid) throw new AppError(401, INVALID_CREDENTIALS);
-        return { status: 200, body: await tokens.issue(user.id) };
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      path: '/api/auth/refresh',
-      summary: 'Rotate a refresh token',
-      tag: 'auth',
-      auth: 'none',
-      authLimiter: 'refresh',
-      schemas: { body: RefreshSchema, params: NoParams, query: NoQuery },
-      responses: { 200: { description: 'New token pair', schema: TokenPairSchema }, 401: error('Invalid or revoked refresh token') },
-      async handle({ body }) {
-        return { status: 200, body: await tokens.rotate(body.refreshToken) };
-      },
-    }),
-    defineRoute({
-      method: 'POST',
-      path: '/api/auth/logout',
-      summary: 'Revoke a refresh token and its family',
-      tag: 'auth',
-      auth: 'bearer',
-      schemas: { body: LogoutSchema, params: NoParams, query: NoQuery },
-      responses: { 204: { description: 'Logged out' }, 401: error('Invalid token') },
-      async handle({ body, userId }) {
-        await tokens.revoke(body.refreshToken, userId);
-        return { status: 204 };
-      },
-    }),
-    defineRoute({
-      method: 'GET',
-      path: '/api/users/me',
-      summary: 'The authenticated user',
-      tag: 'users',
-      auth: 'bearer',
-      schemas: { params: NoParams, query: NoQuery },
-      responses: { 200: { description: 'The user', schema: PublicUser }, 401: error('Invalid token') },
-      async handle({ userId }) {
-        const user = await store.findUserById(userId);
-        if (!user) throw unauthorized('Account no longer exists', 'the account was deleted');
-        return { status: 200, body: publicUser(user) };
-      },
-    }),
+export function createUserRoutes({ store, authenticated }: UserRouteDependencies): Route[] {
+  const auth = authenticated ? 'bearer' : 'none';
+  const routes: Route[] = [
     defineRoute({
       method: 'POST',
       path: '/api/users',
-      summary: 'Create a user record (cannot log in)',
+      summary: authenticated ? 'Create a user record (cannot log in)' : 'Create a user record',
       tag: 'users',
-      auth: 'bearer',
+      auth,
       schemas: { body: UserSchema, params: NoParams, query: NoQuery },
       responses: { 201: { description: 'User created', schema: PublicUser }, 409: error('Email already registered') },
       async handle({ body, userId }) {
-        const user = await createUser(store, { ...body, passwordHash: null, createdBy: userId });
+        const user = await createUser(store, { ...body, passwordHash: null, createdBy: userId || null });
         return { status: 201, body: publicUser(user) };
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/api/users/:id',
-      summary: 'A user you are, or created',
+      summary: authenticated ? 'A user you are, or created' : 'A user',
       tag: 'users',
-      auth: 'bearer',
+      auth,
       schemas: { params: UserIdParams, query: NoQuery },
       responses: { 200: { description: 'The user', schema: PublicUser }, 404: error('No such user visible to you') },
       async handle({ params, userId }) {
         const user = await store.findUserById(params.id);
         // Object-level authorization: other users' records are indistinguishable from missing ones.
-        if (!user || (user.id !== userId && user.createdBy !== userId)) throw new AppError(404, 'User not found');
+        const visible = user && (!authenticated || user.id === userId || user.createdBy === userId);
+        if (!visible) throw new AppError(404, 'User not found');
         return { status: 200, body: publicUser(user) };
       },
     }),
   ];
+  if (authenticated) {
+    routes.unshift(
+      defineRoute({
+        method: 'GET',
+        path: '/api/users/me',
+        summary: 'The authenticated user',
+        tag: 'users',
+        auth: 'bearer',
+        schemas: { params: NoParams, query: NoQuery },
+        responses: { 200: { description: 'The user', schema: PublicUser }, 401: error('Invalid token') },
+        async handle({ userId }) {
+          const user = await store.findUserById(userId);
+          if (!user) throw new AppError(401, 'Account no longer exists', { headers: { 'WWW-Authenticate': 'Bearer realm="api"' } });
+          return { status: 200, body: publicUser(user) };
+        },
+      }),
+    );
+  }
+  return routes;
 }

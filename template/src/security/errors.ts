@@ -65,7 +65,8 @@ export function toErrorReply(error: unknown): ErrorReply {
   if (error instanceof AppError) {
     const body: ErrorBody = { error: error.message };
     if (error.details !== undefined) body.details = error.details;
-    return { status: error.status, body, headers: error.headers, unexpected: error.status >= 500 };
+    // An AppError is a deliberate answer (a 503 while Redis is down included): not a surprise to log.
+    return { status: error.status, body, headers: error.headers, unexpected: false };
   }
   const status = clientStatusOf(error);
   if (status !== undefined) {

@@ -4,25 +4,32 @@
  * rate-limiter-flexible is used instead of express-rate-limit: it keeps most of the server's
  * throughput (Rampart's docs measure it) and the same limiter works in any framework.
  * Responses carry the IETF RateLimit headers (draft 7 form); a refusal is 429 JSON.
+ * Where the counters live (this process, or Redis shared by every instance) is chosen in
+ * src/security/rate-limit-store.ts.
  */
 import { isIPv6 } from 'node:net';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from './errors.ts';
+import type { LimiterStore } from './rate-limit-store.ts';
 
 export interface RateLimitConfig {
   windowMs: number;
   max: number;
   authMax: number;
+  accountMax: number;
 }
 
+/** When the counter store cannot answer, a fail-closed limiter refuses rather than guesses. */
+const STORE_UNAVAILABLE_RETRY_SECONDS = 5;
+
 export class RequestLimiter {
-  readonly #limiter: RateLimiterMemory;
+  readonly #limiter: RateLimiterAbstract;
   readonly #limit: number;
   readonly #policy: string;
 
-  constructor(name: string, limit: number, windowMs: number) {
+  constructor(store: LimiterStore, name: string, limit: number, windowMs: number, failClosed: boolean) {
     const windowSeconds = Math.max(1, Math.ceil(windowMs / 1000));
-    this.#limiter = new RateLimiterMemory({ keyPrefix: name, points: limit, duration: windowSeconds });
+    this.#limiter = store.create({ name, points: limit, durationSeconds: windowSeconds, failClosed });
     this.#limit = limit;
     this.#policy = `${limit};w=${windowSeconds}`;
   }
@@ -36,7 +43,7 @@ export class RequestLimiter {
     try {
       result = await this.#limiter.consume(key);
     } catch (rejection) {
-      if (!(rejection instanceof RateLimiterRes)) throw rejection;
+      if (!(rejection instanceof RateLimiterRes)) throw storeUnavailable(rejection);
       const resetSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new AppError(429, 'Too many requests, try again later.', {
         headers: { ...this.#headers(0, resetSeconds), 'Retry-After': String(resetSeconds) },
@@ -47,8 +54,14 @@ export class RequestLimiter {
 
   /** Gives back a point, so that only failed attempts count; returns the updated headers. */
   async refund(key: string): Promise<Record<string, string>> {
-    const result = await this.#limiter.reward(key, 1);
-    return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
+    try {
+      const result = await this.#limiter.reward(key, 1);
+      return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
+    } catch {
+      // The attempt succeeded and was answered; a refund the store missed only costs the
+      // client one point until the window ends.
+      return {};
+    }
   }
 
   #headers(remaining: number, resetSeconds: number): Record<string, string> {
@@ -59,6 +72,14 @@ export class RequestLimiter {
   }
 }
 
+function storeUnavailable(cause: unknown): AppError {
+  const error = new AppError(503, 'Service temporarily unavailable, try again later.', {
+    headers: { 'Retry-After': String(STORE_UNAVAILABLE_RETRY_SECONDS) },
+  });
+  error.cause = cause;
+  return error;
+}
+
 export interface RateLimiters {
   /** Every request under /api. */
   api: RequestLimiter;
@@ -66,16 +87,27 @@ export interface RateLimiters {
   login: RequestLimiter;
   register: RequestLimiter;
   refresh: RequestLimiter;
+  /**
+   * Failed logins per account (keyed by the submitted email, whether or not it exists), on
+   * top of the per-IP limit: many IPs cannot take turns guessing one account's password.
+   */
+  account: RequestLimiter;
 }
 
 export type AuthLimiterName = 'login' | 'register' | 'refresh';
 
-export function createRateLimiters(config: RateLimitConfig): RateLimiters {
+/**
+ * The general /api limit keeps working if the store fails (the store falls back to counting
+ * in this process); the credential limits fail closed with 503, since letting password
+ * guesses through uncounted is worse than refusing logins for a moment.
+ */
+export function createRateLimiters(config: RateLimitConfig, store: LimiterStore): RateLimiters {
   return {
-    api: new RequestLimiter('api', config.max, config.windowMs),
-    login: new RequestLimiter('login', config.authMax, config.windowMs),
-    register: new RequestLimiter('register', config.authMax, config.windowMs),
-    refresh: new RequestLimiter('refresh', config.authMax, config.windowMs),
+    api: new RequestLimiter(store, 'api', config.max, config.windowMs, false),
+    login: new RequestLimiter(store, 'login', config.authMax, config.windowMs, true),
+    register: new RequestLimiter(store, 'register', config.authMax, config.windowMs, true),
+    refresh: new RequestLimiter(store, 'refresh', config.authMax, config.windowMs, true),
+    account: new RequestLimiter(store, 'account', config.accountMax, config.windowMs, true),
   };
 }
 

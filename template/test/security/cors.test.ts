@@ -29,7 +29,7 @@ describe('cors: an explicit allowlist', () => {
   });
 
   it('answers a preflight from a listed origin with explicit methods and headers', async () => {
-    const response = await request(server, '/api/auth/login', {
+    const response = await request(server, '/api/users', {
       method: 'OPTIONS',
       headers: { origin: TEST_ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
     });
@@ -42,7 +42,7 @@ describe('cors: an explicit allowlist', () => {
   for (const origin of ['https://evil.example', 'null', `${TEST_ORIGIN}.evil.example`, 'http://app.example.test']) {
     it(`refuses ${origin} with 403 JSON and no CORS headers`, async () => {
       for (const method of ['GET', 'OPTIONS']) {
-        const response = await request(server, '/api/users/me', {
+        const response = await request(server, '/api/users', {
           method,
           headers: { origin, 'access-control-request-method': 'GET' },
         });

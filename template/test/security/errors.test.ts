@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { isJsonError, registerAndLogin, request, type JsonResponse } from '../support/http.ts';
+import { isJsonError, request, type JsonResponse } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { credentialedDatabaseRequest, newUser } from '../support/users.ts';
 
 const LEAK_PATTERNS = [/\bat \S+ \(/, /\.ts:\d+/, /node_modules/, /SyntaxError/, /Unexpected token/, /no such table/i, /sqlite|postgres|mongo/i, /express|fastify/i];
 
@@ -39,8 +40,10 @@ function readUntil(socket: Socket, done: (received: string) => boolean): Promise
 
 describe('errors: JSON without internals', () => {
   let server: RunningServer;
+  let token: string | undefined;
   before(async () => {
     server = await startServer({ BODY_LIMIT: '1kb' });
+    token = (await newUser(server)).accessToken;
   });
   after(() => server.stop());
 
@@ -52,28 +55,27 @@ describe('errors: JSON without internals', () => {
   });
 
   it('answers malformed JSON with 400 and no parser message', async () => {
-    const response = await request(server, '/api/auth/login', { rawBody: '{"email": "a@example.com", ', headers: { 'content-type': 'application/json' } });
+    const response = await request(server, '/api/users', { rawBody: '{"email": "a@example.com", ', token, headers: { 'content-type': 'application/json' } });
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, { error: 'Malformed JSON body' });
     assertNoInternals(response);
   });
 
   it('answers an oversized body with 413', async () => {
-    const response = await request(server, '/api/auth/login', { body: { email: 'a@example.com', password: 'x'.repeat(4096) } });
+    const response = await request(server, '/api/users', { body: { email: 'a@example.com', name: 'x'.repeat(4096), age: 30 }, token });
     assert.equal(response.status, 413);
     assert.ok(isJsonError(response));
     assertNoInternals(response);
   });
 
   it('answers a body that is not JSON with 415', async () => {
-    const response = await request(server, '/api/auth/login', { rawBody: 'email=a@example.com', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const response = await request(server, '/api/users', { rawBody: 'email=a@example.com', token, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(response.status, 415);
     assert.ok(isJsonError(response));
   });
 
   it('answers a broken URL encoding with 400 and no library message', async () => {
-    const user = await registerAndLogin(server);
-    const response = await request(server, '/api/users/%E0%A4%A', { token: user.accessToken });
+    const response = await request(server, '/api/users/%E0%A4%A', { token });
     assert.equal(response.status, 400);
     assert.ok(isJsonError(response));
     assertNoInternals(response);
@@ -95,15 +97,13 @@ describe('errors: an unexpected failure', () => {
   after(() => server.stop());
 
   it('is a generic 500 for the client and a redacted, correlated log line for the operator', async () => {
-    const user = await registerAndLogin(server);
+    const user = await newUser(server);
     assert.equal((await request(server, '/ready')).status, 200);
     await server.database.induceFailure();
 
-    const secrets = { password: 'hunter2-the-password', cookie: 'session=cookie-secret-value', token: user.accessToken };
-    const response = await request(server, '/api/auth/login', {
-      body: { email: user.email, password: secrets.password },
-      headers: { cookie: secrets.cookie, authorization: `Bearer ${secrets.token}` },
-    });
+    const secrets = { password: 'hunter2-the-password', cookie: 'session=cookie-secret-value' };
+    const credentialed = credentialedDatabaseRequest(user, secrets);
+    const response = await request(server, credentialed.path, credentialed.options);
     assert.equal(response.status, 500);
     assert.ok(isJsonError(response));
     assert.deepEqual(response.body, { error: 'Internal server error' });
@@ -114,7 +114,8 @@ describe('errors: an unexpected failure', () => {
     const logged = JSON.stringify(entry);
     const cause = entry.err as { message?: string; stack?: string } | undefined;
     assert.ok(cause?.message && cause.stack, 'the log keeps the real cause, with its stack, for the operator');
-    for (const secret of Object.values(secrets)) assert.ok(!server.output().includes(secret), `a credential reached the log: ${secret}`);
+    const sent = [...Object.values(secrets), ...(user.accessToken ? [user.accessToken] : [])];
+    for (const secret of sent) assert.ok(!server.output().includes(secret), `a credential reached the log: ${secret}`);
     assert.match(logged, /\[REDACTED\]/);
 
     const ready = await request(server, '/ready');
@@ -152,15 +153,16 @@ describe('errors: slow clients and shutdown', () => {
     socket.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     await readUntil(socket, (received) => received.includes('{"status":"ok"}'));
 
-    const body = JSON.stringify({ email: 'nobody@example.com', password: 'not the password' });
-    socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    const response = readUntil(socket, (received) => received.includes('Invalid email or password'));
+    // A request whose body is still arriving when the signal comes.
+    const body = JSON.stringify({ email: 'in-flight@example.com', name: 'In flight', age: 30 });
+    socket.write(`POST /api/users HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    const response = readUntil(socket, (received) => /\r\n\r\n\{[\s\S]*\}$/.test(received));
     const exited = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(server.process.exitCode, null, 'the server exited with a request in flight');
     socket.write(body.slice(10));
 
-    assert.match(await response, /^HTTP\/1\.1 401/m);
+    assert.match(await response, /HTTP\/1\.1 (201|401) /, 'the in-flight request got its complete answer');
     const { code, signal } = await exited;
     assert.equal(signal, null, 'the process was killed by the signal instead of shutting down');
     assert.equal(code, 0);

@@ -1,8 +1,9 @@
 // Practice 2 proof: every response carries the JSON-API header policy, and nothing is cached.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { registerAndLogin, request, type JsonResponse } from '../support/http.ts';
+import { request, uniqueEmail, type JsonResponse } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
+import { newUser } from '../support/users.ts';
 
 function assertSecurityHeaders(response: JsonResponse): void {
   const header = (name: string) => response.headers.get(name);
@@ -30,19 +31,22 @@ describe('headers: a JSON API policy on every response', () => {
     assertSecurityHeaders(await request(server, '/health'));
   });
 
-  it('sets the policy on errors too (404 and 401)', async () => {
+  it('sets the policy on errors too (404 and 400)', async () => {
     assertSecurityHeaders(await request(server, '/no/such/route'));
-    assertSecurityHeaders(await request(server, '/api/users/me'));
+    const user = await newUser(server);
+    const invalid = await request(server, '/api/users', { body: { email: 'not an email' }, token: user.accessToken });
+    assert.equal(invalid.status, 400);
+    assertSecurityHeaders(invalid);
   });
 
-  it('marks auth responses and authenticated responses no-store', async () => {
-    const user = await registerAndLogin(server);
-    const login = await request(server, '/api/auth/login', { body: { email: user.email, password: user.password } });
-    assert.equal(login.status, 200);
-    assert.equal(login.headers.get('cache-control'), 'no-store');
-    const me = await request(server, '/api/users/me', { token: user.accessToken });
-    assert.equal(me.status, 200);
-    assert.equal(me.headers.get('cache-control'), 'no-store');
-    assertSecurityHeaders(me);
+  it('marks API responses with user data no-store', async () => {
+    const user = await newUser(server);
+    const created = await request(server, '/api/users', { body: { email: uniqueEmail(), name: 'Cache', age: 30 }, token: user.accessToken });
+    assert.equal(created.status, 201);
+    assert.equal(created.headers.get('cache-control'), 'no-store');
+    const fetched = await request(server, `/api/users/${user.id}`, { token: user.accessToken });
+    assert.equal(fetched.status, 200);
+    assert.equal(fetched.headers.get('cache-control'), 'no-store');
+    assertSecurityHeaders(fetched);
   });
 });

