@@ -322,7 +322,7 @@ LAYERS: dict[str, list[Edit]] = {
     "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
     # The article's String() casts, in the route and in the store.
     "string-casts": [
-        Edit("src/api/routes.ts", "store.findUserByEmail(String(body.email))", "store.findUserByEmail(body.email)"),
+        Edit("src/api/auth-routes.ts", "store.findUserByEmail(String(body.email))", "store.findUserByEmail(body.email)"),
         Edit("src/db/mongodb.ts", "findOne({ email: String(email) })", "findOne({ email })"),
     ],
     # mongoose's sanitizeFilter: wraps an object with '$' keys in $eq.
