@@ -5,7 +5,14 @@
  */
 import { z } from 'zod';
 
-export const email = z.email().max(254).toLowerCase();
+/** RFC 5321's limits, which zod's email format alone does not check: 64 octets before the @, 63 per domain label. */
+function withinMailboxLimits(address: string): boolean {
+  const at = address.lastIndexOf('@');
+  const octets = (text: string) => Buffer.byteLength(text, 'utf8');
+  return octets(address.slice(0, at)) <= 64 && address.slice(at + 1).split('.').every((label) => octets(label) <= 63);
+}
+
+export const email = z.email().max(254).toLowerCase().refine(withinMailboxLimits, 'local part over 64 octets or domain label over 63');
 export const name = z.string().trim().min(1).max(100);
 export const age = z.number().int().min(13).max(120);
 
