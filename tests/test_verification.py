@@ -2,23 +2,28 @@
 lockfile-lint, eslint's security rules, njsscan and schemathesis against the running app, each
 with a fresh database. What each check does and why: tests/verification.py.
 
-Each combination is generated and installed once per run and shared by its four tests, across
-pytest-xdist workers too (a file lock guards the shared copy). PostgreSQL and MongoDB must be
-running (`.ci/services/`): without them the tests of those combinations fail, saying so.
+Installs are shared: every project's package-lock.json is cut from the template's union lock
+(hooks/npm/), so the union is installed once per run with `npm ci --ignore-scripts` and each
+generated project links to it; exactly the versions its own lockfile pins are there (each
+project's own `npm ci` is tests/test_matrix.py's job). Each combination is generated once and
+shared by its four tests, across pytest-xdist workers too (file locks guard the shared copies).
+PostgreSQL, MongoDB and Redis must be running (`.ci/services/`): without them the tests of the
+combinations that need them fail, saying so.
 """
 
 from __future__ import annotations
 
 import fcntl
 import json
+import shutil
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import verification
-from conftest import generate, npm
+from conftest import ROOT, generate, npm
 from matrix import COMBINATIONS, combination_id
 
 CHECKS = ("lockfile-lint", "eslint-security", "njsscan", "schemathesis")
@@ -43,35 +48,53 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def installed_project(shared_root: Path, combination: dict[str, str]) -> Path:
-    """The combination, generated and installed with `npm ci --ignore-scripts` once per run."""
-    name = combination_id(combination)
+def once(shared_root: Path, name: str, make: Callable[[Path], None]) -> Path:
+    """Runs make(directory) once per run for `name`, whichever worker asks first."""
     directory = shared_root / name
-    project = directory / "project"
     with locked(shared_root / f"{name}.lock"):
-        failed = directory / "install-failed.txt"
+        failed = shared_root / f"{name}.failed"
         if failed.is_file():
-            pytest.fail(f"installing {name} failed earlier in this run:\n{failed.read_text()}")
-        if not (directory / "installed").is_file():
-            directory.mkdir(exist_ok=True)
+            pytest.fail(f"preparing {name} failed earlier in this run:\n{failed.read_text()}")
+        if not (shared_root / f"{name}.done").is_file():
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir()
             try:
-                generate(project, **combination)
-                npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+                make(directory)
             except BaseException as error:
                 failed.write_text(str(error))
                 raise
-            (directory / "installed").write_text("ok")
-    return project
+            (shared_root / f"{name}.done").write_text("ok")
+    return directory
 
 
-# Check by check, so the first checks the workers pick install different combinations.
+def union_install(shared_root: Path) -> Path:
+    def install(directory: Path) -> None:
+        for file in ("package.json", "package-lock.json"):
+            shutil.copy(ROOT / "hooks" / "npm" / file, directory / file)
+        npm("ci", "--ignore-scripts", "--no-audit", cwd=directory)
+
+    return once(shared_root, "union-install", install) / "node_modules"
+
+
+def prepared_project(shared_root: Path, combination: dict[str, str]) -> Path:
+    """The combination, generated once per run, linked to the union install."""
+    node_modules = union_install(shared_root)
+
+    def prepare(directory: Path) -> None:
+        project = generate(directory / "project", **combination)
+        (project / "node_modules").symlink_to(node_modules, target_is_directory=True)
+
+    return once(shared_root, combination_id(combination), prepare) / "project"
+
+
+# Check by check, so the first checks the workers pick prepare different combinations.
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=combination_id)
 @pytest.mark.parametrize("check", CHECKS)
 def test_outside_verification(shared_root: Path, combination: dict[str, str], check: str) -> None:
     if check == "schemathesis":
-        # Before any install: a missing database server is named at once.
-        verification.require_database_server(combination["database"])
-    project = installed_project(shared_root, combination)
+        # Before anything is generated: a missing server is named at once.
+        verification.require_servers(combination)
+    project = prepared_project(shared_root, combination)
     if check == "lockfile-lint":
         verification.run_lockfile_lint(project)
     elif check == "eslint-security":
@@ -89,4 +112,3 @@ def test_outside_verification(shared_root: Path, combination: dict[str, str], ch
                 stacklevel=1,
             )
         print(json.dumps({key: report[key] for key in ("operations", "test_cases", "running_time", "elapsed_seconds")}))
-

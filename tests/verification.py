@@ -66,9 +66,11 @@ REFUSAL_STATUSES = ["400", "401", "403", "404", "409", "413", "415", "422", "429
 VERIFIER = {"email": "outside-verifier@example.test", "name": "Outside Verifier", "age": 42, "password": "outside-verification-passphrase"}
 START_TIMEOUT_SECONDS = 60
 
-DATABASE_SERVICES = {
-    "postgres": ("PostgreSQL", "postgres://postgres:postgres@127.0.0.1:5432/postgres", 5432, ".ci/services/postgres.sh"),
-    "mongodb": ("MongoDB", "mongodb://127.0.0.1:27017", 27017, ".ci/services/mongodb.sh"),
+# label, environment variable naming the server, its default URL and port, and the script that starts it.
+SERVICES = {
+    "postgres": ("PostgreSQL", "TEST_DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres", 5432, ".ci/services/postgres.sh"),
+    "mongodb": ("MongoDB", "TEST_DATABASE_URL", "mongodb://127.0.0.1:27017", 27017, ".ci/services/mongodb.sh"),
+    "redis": ("Redis", "TEST_REDIS_URL", "redis://127.0.0.1:6379", 6379, ".ci/services/redis.sh"),
 }
 
 # The security rules the generated lint config must apply to shipped code.
@@ -165,13 +167,9 @@ def _tail(text: str, lines: int = 60) -> str:
 # --- Databases ----------------------------------------------------------------------------------
 
 
-def require_database_server(database: str) -> None:
-    """Fails, naming the script that starts it, when the combination's database server is not
-    listening. Nothing is skipped: a missing server is a failure."""
-    if database not in DATABASE_SERVICES:
-        return
-    label, default_url, default_port, script = DATABASE_SERVICES[database]
-    url = os.environ.get("TEST_DATABASE_URL", "").strip() or default_url
+def _require_service(service: str, needed_by: str) -> None:
+    label, variable, default_url, default_port, script = SERVICES[service]
+    url = os.environ.get(variable, "").strip() or default_url
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or default_port
     try:
@@ -179,9 +177,23 @@ def require_database_server(database: str) -> None:
             pass
     except OSError as error:
         raise VerificationError(
-            f"{label} is not reachable at {host}:{port} ({error}); the {database} combinations need it. "
-            f"Start it with `bash {script}` (as root), or point TEST_DATABASE_URL at a server."
+            f"{label} is not reachable at {host}:{port} ({error}); {needed_by} needs it. "
+            f"Start it with `bash {script}` (as root), or point {variable} at a server."
         ) from error
+
+
+def require_database_server(database: str) -> None:
+    """Fails, naming the script that starts it, when the database server is not listening.
+    Nothing is skipped: a missing server is a failure."""
+    if database in SERVICES:
+        _require_service(database, f"the {database} combinations")
+
+
+def require_servers(combination: dict[str, str]) -> None:
+    """Every server a combination's running app needs: its database, and Redis for Redis rate limits."""
+    require_database_server(combination["database"])
+    if combination.get("rate_limit_store") == "redis":
+        _require_service("redis", "the combinations with Redis rate limits")
 
 
 # --- The running server -------------------------------------------------------------------------
@@ -333,7 +345,9 @@ def _operations(document: dict[str, object]) -> list[str]:
 # --- schemathesis --------------------------------------------------------------------------------
 
 
-def schemathesis_command(base_url: str, token: str, config_file: Path, report_file: Path, events_file: Path, max_examples: int, seed: int) -> list[str]:
+def schemathesis_command(
+    base_url: str, token: str | None, config_file: Path, report_file: Path, events_file: Path, max_examples: int, seed: int
+) -> list[str]:
     return [
         str(VENV_BIN / "schemathesis"),
         "--no-color",
@@ -341,8 +355,7 @@ def schemathesis_command(base_url: str, token: str, config_file: Path, report_fi
         str(config_file),
         "run",
         f"{base_url}/openapi.json",
-        "--header",
-        f"Authorization: Bearer {token}",
+        *(["--header", f"Authorization: Bearer {token}"] if token else []),
         "--checks",
         "all",
         "--exclude-checks",
@@ -448,7 +461,7 @@ def _beyond_rfc5321(address: str) -> bool:
     return len(local.encode()) > 64 or any(len(label.encode()) > 63 for label in domain.split("."))
 
 
-def _email_length_defect_shown(base_url: str, token: str) -> bool:
+def _email_length_defect_shown(base_url: str, token: str | None) -> bool:
     """POST /api/users with a 65-octet local part: a 201 means the defect is still there."""
     status, _ = _request("POST", f"{base_url}/api/users", {"email": "a" * 65 + "@example.test", "name": "Probe", "age": 30}, token)
     return status == 201
@@ -491,7 +504,9 @@ def run_schemathesis(
         if status != 200 or not isinstance(document, dict):
             raise VerificationError(f"GET /openapi.json answered {status}")
         operations = _operations(document)
-        token = obtain_access_token(app.url)
+        # With accounts (auth jwt, jwt-asymmetric) every request carries a real token; a public
+        # API (auth none) has no login to get one from.
+        token = obtain_access_token(app.url) if "/api/auth/login" in document.get("paths", {}) else None
         shown = {name: probe(app.url, token) for name, (_, probe, _) in KNOWN_DEFECTS.items()}
         command = schemathesis_command(app.url, token, config_file, report_file, events_file, max_examples, seed)
         result = _run(command, cwd=workdir, timeout=SCHEMATHESIS_TIMEOUT_SECONDS)
@@ -627,7 +642,11 @@ def run_njsscan(project: Path, directories: tuple[str, ...] = ("src", "test"), c
             findings[relative] = []
             if entry:
                 scanned[relative] = entry
-    # The canary is scanned every time: it proves that this run's scan works.
+    if cache_dir and not any(scratch.rglob("*.js")):
+        # Every file's findings come from the cache, written only by runs whose canary was flagged.
+        shutil.rmtree(scratch, ignore_errors=True)
+        return _njsscan_verdict(project, directories, findings, [])
+    # The canary is scanned with every file that is: it proves that this scan works.
     (scratch / NJSSCAN_CANARY_NAME).write_text(NJSSCAN_CANARY, encoding="utf-8")
 
     old_path = os.environ.get("PATH", "")
@@ -670,7 +689,12 @@ def run_njsscan(project: Path, directories: tuple[str, ...] = ("src", "test"), c
             temporary.write_text(json.dumps(findings[relative]), encoding="utf-8")
             temporary.replace(entry)
     shutil.rmtree(scratch, ignore_errors=True)
+    return _njsscan_verdict(project, directories, findings, problems)
 
+
+def _njsscan_verdict(
+    project: Path, directories: tuple[str, ...], findings: dict[str, list[dict[str, object]]], problems: list[str]
+) -> dict[str, list[dict[str, object]]]:
     for relative, found in sorted(findings.items()):
         source = str(Path(relative).with_suffix(".ts"))
         for item in found:
@@ -807,6 +831,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Outside verification of an installed generated project.")
     parser.add_argument("project", type=Path)
     parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgres", "mongodb"])
+    parser.add_argument("--rate-limit-store", default="memory", choices=["memory", "redis"])
     parser.add_argument("--max-examples", type=int, default=SCHEMATHESIS_MAX_EXAMPLES)
     parser.add_argument("--seed", type=int, default=SCHEMATHESIS_SEED)
     options = parser.parse_args(argv)
@@ -816,7 +841,7 @@ def main(argv: list[str]) -> int:
         ("lockfile-lint", lambda: run_lockfile_lint(project)),
         ("eslint security", lambda: run_eslint_security(project)),
         ("njsscan", lambda: run_njsscan(project)),
-        ("database", lambda: require_database_server(options.database)),
+        ("servers", lambda: require_servers({"database": options.database, "rate_limit_store": options.rate_limit_store})),
         ("schemathesis", lambda: run_schemathesis(project, max_examples=options.max_examples, seed=options.seed)),
     ]
     for name, check in checks:
