@@ -1,0 +1,42 @@
+/**
+ * Bare Express 5 baseline for bench/run.py: the generated API's three measured routes with no
+ * security middleware at all (no headers, CORS, rate limit, token check, validation, injection
+ * guard, request id or error mapping), on the same framework version and the same store.
+ *
+ * bench/run.py copies this file into bench/ of a scratch copy of the generated project, so
+ * `express` and `../src/db/index.ts` resolve to exactly what the hardened server runs.
+ * The user of GET /api/users/me is fixed at start (there is no token to read it from).
+ */
+import express from 'express';
+import { openStore, type User } from '../src/db/index.ts';
+
+const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
+const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
+const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
+
+const app = express();
+// The hardened app turns ETags off too (it sends no-store); keep that difference out of the numbers.
+app.set('etag', false);
+app.use(express.json());
+
+app.get('/api/users/me', async (req, res) => {
+  if (!req.headers.authorization) {
+    res.status(401).json({ error: 'Authentication required' });
+    return;
+  }
+  const user = await store.findUserById(seeded.id);
+  res.json(user ? publicUser(user) : null);
+});
+
+app.post('/api/users', async (req, res) => {
+  const { email, name, age } = req.body as { email: string; name: string; age: number };
+  const user = await store.createUser({ email, name, age, passwordHash: null, createdBy: seeded.id });
+  res.status(201).json(publicUser(user));
+});
+
+const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  process.stdout.write(`${JSON.stringify({ msg: 'listening', url: `http://127.0.0.1:${port}` })}\n`);
+});
+process.once('SIGTERM', () => server.close(() => process.exit(0)));

