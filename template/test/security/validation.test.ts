@@ -48,6 +48,30 @@ describe('validation: strict zod schemas on body, params and query', () => {
     assert.deepEqual(response.body.details.map((detail) => detail.path), ['age']);
   });
 
+  it('agrees with its OpenAPI document on names: blank ones refused, surrounding spaces counted, then trimmed', async () => {
+    type StringSchema = { minLength: number; maxLength: number; pattern: string };
+    type Document = { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: { name: StringSchema } } }> } } }> };
+    const document = await request<Document>(server, '/openapi.json');
+    const documented = document.body.paths['/api/users']?.post.requestBody.content['application/json']?.schema.properties.name;
+    assert.ok(documented, document.text);
+    // JSON Schema lengths count code points and patterns are unanchored ECMA-262 regular expressions.
+    const pattern = new RegExp(documented.pattern, 'u');
+    const valid = (name: string) => [...name].length >= documented.minLength && [...name].length <= documented.maxLength && pattern.test(name);
+    const samples = ['Ada', ' Ada ', '\u00a0Ada', 'a'.repeat(100), '', ' ', '\u000b\f', '\u00a0', '\ufeff', '\u2028\u3000', ` ${'a'.repeat(100)}`, 'a'.repeat(101)];
+    for (const name of samples) {
+      const response = await request<ValidationError & { name: string }>(server, '/api/users', { body: { email: uniqueEmail(), name, age: 30 }, token: user.accessToken });
+      const label = JSON.stringify(name);
+      if (valid(name)) {
+        assert.equal(response.status, 201, `${label} is documented as valid: ${response.text}`);
+        assert.equal(response.body.name, name.trim());
+      } else {
+        assert.equal(response.status, 400, `${label} is documented as invalid: ${response.text}`);
+        assert.deepEqual(response.body.details.map((detail) => detail.path), ['name'], response.text);
+      }
+    }
+    assert.deepEqual(samples.map(valid), [true, true, true, true, false, false, false, false, false, false, false, false], 'the samples mean what they say');
+  });
+
   it('refuses a body that is not an object', async () => {
     const response = await request<ValidationError>(server, '/api/users', { rawBody: '["a"]', token: user.accessToken, headers: { 'content-type': 'application/json' } });
     assert.equal(response.status, 400);
