@@ -22,8 +22,8 @@ class Edit:
 UNVERIFIED_ACCESS_TOKENS = Edit(
     # Trust the token's claims without checking signature, algorithm, expiry, issuer or audience.
     "src/security/jwt.ts",
-    "const payload = this.#verify(this.#keys.verifyAccess, match[1]);",
-    "const payload = JSON.parse(Buffer.from(match[1].split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
+    "const payload = this.#verify(this.#keys.verifyAccess, token);",
+    "const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
 )
 NO_SIGTERM_HANDLER = Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", "")
 LOOSE_NPM_SETTINGS = [
@@ -36,8 +36,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;"),
     ],
     "headers": [
-        Edit("src/app.ts", "app.use(helmet(helmetOptions));", ""),
-        Edit("src/app.ts", "res.setHeader('Cache-Control', NO_STORE);", ""),
+        Edit("src/app.ts", "setHeaders(res, SECURITY_HEADERS);", ""),
         Edit("src/app.ts", "app.disable('x-powered-by');", ""),
     ],
     "rate-limit": [
@@ -49,8 +48,11 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "assertNoOperatorKeys(parts);", ""),
     ],
     "cors": [
-        Edit("src/app.ts", "checkOrigin(req.headers.origin);", ""),
-        Edit("src/app.ts", "app.use(cors(corsOptions(config.corsOrigins)));", ""),
+        Edit(
+            "src/app.ts",
+            "const cors = corsPolicy(req.method, req.headers.origin, req.headers['access-control-request-method']);",
+            "const cors = { headers: {}, preflight: false };",
+        ),
     ],
     "errors": [
         Edit("src/app.ts", "app.use((_req, _res, next) => next(notFoundError()));", ""),
@@ -70,8 +72,8 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "return { value: parseRequestPart(schema, data, location) };", "return { value: data };"),
     ],
     "headers": [
-        Edit("src/app.ts", "await app.register(fastifyHelmet, { ...helmetOptions, global: true });", ""),
-        Edit("src/app.ts", "reply.header('Cache-Control', NO_STORE);", ""),
+        Edit("src/app.ts", "reply.headers(SECURITY_HEADERS);", ""),
+        Edit("src/app.ts", "reply.header('X-Request-Id', request.id).headers(SECURITY_HEADERS);", "reply.header('X-Request-Id', request.id);"),
     ],
     "rate-limit": [
         Edit("src/app.ts", "reply.headers(await limiters.api.consume(clientKey(request.ip)));", ""),
@@ -84,8 +86,11 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "onConstructorPoisoning: 'error',", "onConstructorPoisoning: 'ignore',"),
     ],
     "cors": [
-        Edit("src/app.ts", "checkOrigin(request.headers.origin);", ""),
-        Edit("src/app.ts", "await app.register(fastifyCors, corsOptions(config.corsOrigins));", ""),
+        Edit(
+            "src/app.ts",
+            "const cors = corsPolicy(request.method, request.headers.origin, request.headers['access-control-request-method']);",
+            "const cors = { headers: {}, preflight: false };",
+        ),
     ],
     "errors": [
         Edit("src/app.ts", "app.setErrorHandler((error, request, reply) => sendError(error, request, reply));", ""),

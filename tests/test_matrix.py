@@ -17,8 +17,8 @@ AUTH_PROOF_FILES = {"jwt", "sessions"}
 DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "mongodb.ts"}
 DATABASE_PACKAGES = {"sqlite": set(), "postgres": {"pg"}, "mongodb": {"mongoose"}}
 FRAMEWORK_PACKAGES = {
-    "express": {"express", "helmet", "cors", "rate-limiter-flexible"},
-    "fastify": {"fastify", "@fastify/helmet", "@fastify/cors", "rate-limiter-flexible"},
+    "express": {"express", "rate-limiter-flexible"},
+    "fastify": {"fastify", "rate-limiter-flexible"},
 }
 IMPORT = re.compile(r"""^import\s(?:[^'"]*\sfrom\s)?['"]([^'"]+)['"]""", re.MULTILINE)
 

@@ -4,7 +4,11 @@
  * A browser request from an origin that is not listed is refused here with 403 JSON and no
  * Access-Control-Allow-Origin header. (The article's callback throws instead, which every
  * framework turns into a 500.) Requests without an Origin header are not browser
- * cross-origin requests and pass through to the other protections.
+ * cross-origin requests: they get no CORS headers and pass through to the other protections.
+ *
+ * The policy is small enough to state in full here, so no CORS library is used: the
+ * libraries also send the credentials and exposed-headers lines on requests without an
+ * Origin, and work the answer out anew for every request; here every answer is built once.
  */
 import { AppError } from './errors.ts';
 
@@ -13,22 +17,46 @@ export const ALLOWED_HEADERS = ['Authorization', 'Content-Type'];
 export const EXPOSED_HEADERS = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id'];
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
-export function createOriginCheck(allowedOrigins: readonly string[]): (origin: string | undefined) => void {
-  const allowed = new Set(allowedOrigins);
-  return (origin) => {
-    if (origin !== undefined && !allowed.has(origin)) {
-      throw new AppError(403, 'Origin not allowed');
-    }
-  };
+export interface CorsAnswer {
+  /** Headers to add to the response. */
+  headers: Readonly<Record<string, string>>;
+  /** True for a preflight from a listed origin: answer it with 204 and these headers, now. */
+  preflight: boolean;
 }
 
-export function corsOptions(allowedOrigins: readonly string[]) {
-  return {
-    origin: [...allowedOrigins],
-    credentials: true,
-    methods: ALLOWED_METHODS,
-    allowedHeaders: ALLOWED_HEADERS,
-    exposedHeaders: EXPOSED_HEADERS,
-    maxAge: PREFLIGHT_MAX_AGE_SECONDS,
+/** Whether the response depends on Origin is itself part of every answer, for caches. */
+const NOT_CROSS_ORIGIN: CorsAnswer = Object.freeze({ headers: Object.freeze({ Vary: 'Origin' }), preflight: false });
+
+/**
+ * Returns the CORS answer for a request, or throws a 403 AppError for an unlisted origin.
+ * `requestedMethod` is the Access-Control-Request-Method header: with OPTIONS, it marks a preflight.
+ */
+export type CorsPolicy = (method: string, origin: string | undefined, requestedMethod: string | undefined) => CorsAnswer;
+
+export function createCorsPolicy(allowedOrigins: readonly string[]): CorsPolicy {
+  const answers = new Map<string, { actual: CorsAnswer; preflight: CorsAnswer }>();
+  for (const origin of allowedOrigins) {
+    const shared = { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
+    answers.set(origin, {
+      actual: Object.freeze({
+        headers: Object.freeze({ ...shared, 'Access-Control-Expose-Headers': EXPOSED_HEADERS.join(', ') }),
+        preflight: false,
+      }),
+      preflight: Object.freeze({
+        headers: Object.freeze({
+          ...shared,
+          'Access-Control-Allow-Methods': ALLOWED_METHODS.join(', '),
+          'Access-Control-Allow-Headers': ALLOWED_HEADERS.join(', '),
+          'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_SECONDS),
+        }),
+        preflight: true,
+      }),
+    });
+  }
+  return (method, origin, requestedMethod) => {
+    if (origin === undefined) return NOT_CROSS_ORIGIN;
+    const answer = answers.get(origin);
+    if (!answer) throw new AppError(403, 'Origin not allowed');
+    return method === 'OPTIONS' && requestedMethod !== undefined ? answer.preflight : answer.actual;
   };
 }

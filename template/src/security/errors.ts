@@ -24,7 +24,11 @@ export class AppError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(status: number, message: string, options: { details?: unknown; headers?: Record<string, string> } = {}) {
+    // An AppError is an answer, not a fault: no one reads its stack, so none is captured.
+    const { stackTraceLimit } = Error;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'AppError';
     this.status = status;
     this.details = options.details;

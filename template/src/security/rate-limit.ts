@@ -118,6 +118,8 @@ export function createRateLimiters(config: RateLimitConfig, store: LimiterStore)
  */
 export function clientKey(ip: string | undefined): string {
   if (!ip) return 'unknown';
+  // An IPv4 address (no colon) is its own key: no parsing on the common path.
+  if (!ip.includes(':')) return ip;
   if (ip.startsWith('::ffff:')) return ip.slice(7);
   if (!isIPv6(ip)) return ip;
   return `${expandIPv6(ip).slice(0, 4).join(':')}::/64`;

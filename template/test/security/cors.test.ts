@@ -59,6 +59,7 @@ describe('cors: an explicit allowlist', () => {
     const response = await request(server, '/health');
     assert.equal(response.status, 200);
     assert.equal(response.headers.get('access-control-allow-origin'), null);
+    assert.equal(response.headers.get('access-control-allow-credentials'), null);
   });
 
   it('refuses to start with a wildcard or a plain-http origin', async () => {

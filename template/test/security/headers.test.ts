@@ -33,6 +33,8 @@ describe('headers: a JSON API policy on every response', () => {
 
   it('sets the policy on errors too (404 and 400)', async () => {
     assertSecurityHeaders(await request(server, '/no/such/route'));
+    // A URL the framework cannot decode fails before routing: the policy still applies.
+    assertSecurityHeaders(await request(server, '/api/users/%E0%A4%A'));
     const user = await newUser(server);
     const invalid = await request(server, '/api/users', { body: { email: 'not an email' }, token: user.accessToken });
     assert.equal(invalid.status, 400);
