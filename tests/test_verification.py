@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import shutil
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,10 +104,4 @@ def test_outside_verification(shared_root: Path, combination: dict[str, str], ch
         verification.run_njsscan(project, cache_dir=cache)
     else:
         report = verification.run_schemathesis(project, {"LOG_LEVEL": "info"})
-        for defect, found in report["tolerated"].items():
-            warnings.warn(
-                f"{combination_id(combination)}: known defect {defect} met {len(found['failures'])} time(s), "
-                f"tolerated until fixed: {found['defect']}\n" + "\n".join(found["failures"][:2]),
-                stacklevel=1,
-            )
         print(json.dumps({key: report[key] for key in ("operations", "test_cases", "running_time", "elapsed_seconds")}))

@@ -76,16 +76,11 @@ SERVICES = {
 # The security rules the generated lint config must apply to shipped code.
 LOCKFILE_LINT_OPTIONS = ("--type npm", "--allowed-hosts npm", "--validate-https", "--validate-integrity", "--validate-package-names")
 
-# A file njsscan must flag on every run: if it does not, the scan saw nothing.
 # Findings reviewed and found false, whose inline justification belongs in a file that
 # tests/verification.py does not own: (rule, file, start of the matched code) -> why it is false.
 # The better home for each is an inline `// njsscan-ignore: RULE` with the reason in that file,
 # after which its entry here matches nothing and can go.
 NJSSCAN_REVIEWED: dict[tuple[str, str, str], str] = {
-    ("node_secret", "src/config.ts", "const SECRET_HINT ="): (
-        "SECRET_HINT is the help text telling an operator how to generate a secret; "
-        "the secrets themselves come only from the environment and are validated at start-up"
-    ),
     ("generic_header_injection", "src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)))"): (
         "Express: the headers set are the limiter's RateLimit/RateLimit-Policy values (numbers and a "
         "fixed policy string); req.ip is only the key the limiter counts under, never a header value"
@@ -103,11 +98,9 @@ NJSSCAN_REVIEWED: dict[tuple[str, str, str], str] = {
     ("node_secret", "test/security/jwt.test.ts", "assertUnauthorized(await me(forged({}, TEST_SECRETS.JWT_ACCESS_SECRET"): (
         "the proof suite signs with its own throwaway test secret and another algorithm, to show it is refused"
     ),
-    ("node_password", "test/security/jwt.test.ts", "const password = 'a long and secret passphrase'"): (
-        "a test account's password, registered against a throwaway database to prove it is stored hashed"
-    ),
 }
 
+# A file njsscan must flag on every run: if it does not, the scan saw nothing.
 NJSSCAN_CANARY_NAME = "zz-verification-canary.js"
 NJSSCAN_CANARY_RULE = "eval_nodejs"
 NJSSCAN_CANARY = """\
@@ -445,52 +438,11 @@ def schemathesis_failures(ndjson_report: Path) -> list[Failure]:
     return failures
 
 
-# --- Known defects: found by this verification, fixed outside the files it owns ------------------
-#
-# Each is described precisely, tolerated only while a direct probe still shows it, and only in
-# failures that are exactly that defect; every other failure fails the run. Once the probe stops
-# showing it (the fix landed), nothing is tolerated any more and its entry can go.
-
-EMAIL_FIELD = re.compile(r'"email"\s*:\s*"((?:[^"\\]|\\.)*)"')
-
-
-def _beyond_rfc5321(address: str) -> bool:
-    """An address zod's z.email() accepts but RFC 5321 does not: a local part over 64 octets or
-    a domain label over 63 (the JSON Schema `email` format checks both; zod's pattern neither)."""
-    local, _, domain = address.rpartition("@")
-    return len(local.encode()) > 64 or any(len(label.encode()) > 63 for label in domain.split("."))
-
-
-def _email_length_defect_shown(base_url: str, token: str | None) -> bool:
-    """POST /api/users with a 65-octet local part: a 201 means the defect is still there."""
-    status, _ = _request("POST", f"{base_url}/api/users", {"email": "a" * 65 + "@example.test", "name": "Probe", "age": 30}, token)
-    return status == 201
-
-
-def _is_email_length_defect(failure: Failure) -> bool:
-    if failure.check not in ("response_schema_conformance", "negative_data_rejection") or "email" not in failure.message:
-        return False
-    addresses = EMAIL_FIELD.findall(failure.request_body) + EMAIL_FIELD.findall(failure.response_body)
-    return any(_beyond_rfc5321(json.loads(f'"{address}"')) for address in addresses)
-
-
-KNOWN_DEFECTS = {
-    "email-length": (
-        "POST /api/auth/register and POST /api/users accept an email whose local part is longer than "
-        "64 octets (RFC 5321 4.5.3.1.1), e.g. 'a'*65 + '@example.test', answer 201 and return it, "
-        "so the response breaks its own documented `format: email`. Fix: src/api/schemas.ts's `email` "
-        "should refuse a local part over 64 octets and a domain label over 63.",
-        _email_length_defect_shown,
-        _is_email_length_defect,
-    ),
-}
-
-
 def run_schemathesis(
     project: Path, env: dict[str, str] | None = None, *, max_examples: int = SCHEMATHESIS_MAX_EXAMPLES, seed: int = SCHEMATHESIS_SEED
 ) -> dict[str, object]:
     """Fuzzes the running app from its own OpenAPI document, authenticated; returns schemathesis's
-    JSON report, with `tolerated`: the known defects it met (see KNOWN_DEFECTS)."""
+    JSON report. Every failed check fails the run."""
     workdir = Path(tempfile.mkdtemp(prefix="verify-schemathesis-"))
     config_file = workdir / "schemathesis.toml"
     config_file.write_text(
@@ -507,7 +459,6 @@ def run_schemathesis(
         # With accounts (auth jwt, jwt-asymmetric) every request carries a real token; a public
         # API (auth none) has no login to get one from.
         token = obtain_access_token(app.url) if "/api/auth/login" in document.get("paths", {}) else None
-        shown = {name: probe(app.url, token) for name, (_, probe, _) in KNOWN_DEFECTS.items()}
         command = schemathesis_command(app.url, token, config_file, report_file, events_file, max_examples, seed)
         result = _run(command, cwd=workdir, timeout=SCHEMATHESIS_TIMEOUT_SECONDS)
     # The server has stopped: its whole output is written.
@@ -516,15 +467,7 @@ def run_schemathesis(
         raise VerificationError(f"schemathesis exited {result.returncode} without its reports:\n{_tail(result.stdout)}\n{_tail(result.stderr)}")
     report = json.loads(report_file.read_text(encoding="utf-8"))
     failures = schemathesis_failures(events_file)
-    tolerated: dict[str, list[str]] = {}
-    unexpected = []
-    for failure in failures:
-        defect = next((name for name, (_, _, matches) in KNOWN_DEFECTS.items() if shown[name] and matches(failure)), None)
-        if defect:
-            tolerated.setdefault(defect, []).append(failure.describe())
-        else:
-            unexpected.append(failure)
-    problems = [failure.describe() for failure in unexpected]
+    problems = [failure.describe() for failure in failures]
     if (result.returncode != 0 or report.get("exit_code") != 0) and not failures:
         problems.append(f"schemathesis exited {result.returncode} with no failure recorded:\n{_tail(result.stdout, 40)}\n{_tail(result.stderr, 20)}")
     if report.get("errors"):
@@ -547,7 +490,6 @@ def run_schemathesis(
             + "\n".join(f"- {problem}" for problem in problems)
             + f"\n--- schemathesis summary\n{_tail(result.stdout, 25)}"
         )
-    report["tolerated"] = {name: {"defect": KNOWN_DEFECTS[name][0], "failures": found} for name, found in tolerated.items()}
     report["elapsed_seconds"] = round(time.monotonic() - started, 1)
     return report
 
@@ -847,16 +789,12 @@ def main(argv: list[str]) -> int:
     for name, check in checks:
         started = time.monotonic()
         try:
-            outcome = check()
+            check()
         except VerificationError as error:
             failed = True
             print(f"FAIL {name} ({time.monotonic() - started:.1f} s)\n{error}")
         else:
             print(f"ok   {name} ({time.monotonic() - started:.1f} s)")
-            for defect, found in (outcome or {}).get("tolerated", {}).items():
-                print(f"     known defect {defect} met {len(found['failures'])} time(s): {found['defect']}")
-                for failure in found["failures"][:3]:
-                    print(f"       {failure}")
     return 1 if failed else 0
 
 
