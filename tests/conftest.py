@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 from copier import run_copy
@@ -55,16 +55,32 @@ def npm(*arguments: str, cwd: Path, check: bool = True, timeout: float = 300) ->
     return run(["npm", *arguments], cwd=cwd, check=check, timeout=timeout)
 
 
+InstalledProjects = Callable[..., Path]
+
+
 @pytest.fixture(scope="session")
-def default_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The default project, generated once and installed with `npm ci --ignore-scripts`."""
-    project = generate(tmp_path_factory.mktemp("default") / "project")
-    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
-    return project
+def installed_projects(tmp_path_factory: pytest.TempPathFactory) -> InstalledProjects:
+    """installed_projects(**answers): the project generated with those answers (the rest default)
+    and installed with `npm ci --ignore-scripts`, once per pytest-xdist worker for the same answers.
+
+    Every test asking for the same answers gets the same directory: a test that edits its
+    files works on clone_project(project, tmp_path / ...), never on the project itself."""
+    projects: dict[tuple[tuple[str, Any], ...], Path] = {}
+
+    def get(**answers: Any) -> Path:
+        key = tuple(sorted(answers.items()))
+        if key not in projects:
+            name = "-".join(str(value) for value in answers.values()) or "default"
+            project = generate(tmp_path_factory.mktemp(name) / "project", **answers)
+            npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
+            projects[key] = project
+        return projects[key]
+
+    return get
 
 
 def clone_project(project: Path, destination: Path) -> Path:
-    """A copy of an installed project that shares its node_modules (read-only use)."""
+    """A copy of an installed project, to change files in, sharing its node_modules (read-only use)."""
     shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data"))
     (destination / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
     return destination

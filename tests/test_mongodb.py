@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import clone_project, generate, npm
+from conftest import InstalledProjects, clone_project
 from removals import Edit
 
 FERRETDB_VERSION = "v1.24.2"
@@ -295,12 +295,10 @@ def mongodb_server() -> MongoServer:
     return shared_server()
 
 
-@pytest.fixture(scope="session")
-def mongodb_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The express+mongodb project, generated once per worker and installed with `npm ci --ignore-scripts`."""
-    project = generate(tmp_path_factory.mktemp("mongodb") / "project", framework="express", database="mongodb")
-    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
-    return project
+@pytest.fixture
+def mongodb_project(installed_projects: InstalledProjects) -> Path:
+    """The installed express+mongodb project, shared: a test that edits files uses a clone_project copy."""
+    return installed_projects(framework="express", database="mongodb")
 
 
 @pytest.fixture

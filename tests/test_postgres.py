@@ -29,12 +29,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
 from app_server import AppServer as Server
-from conftest import clone_project, generate, npm, run
+from conftest import InstalledProjects, clone_project, generate, run
 from matrix import FRAMEWORKS
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
@@ -67,24 +67,10 @@ def require_postgres() -> str:
     return url
 
 
-@pytest.fixture(scope="session")
-def postgres_projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """framework -> an installed <framework>+postgres project, generated once per worker."""
-    projects: dict[str, Path] = {}
-
-    def get(framework: str) -> Path:
-        if framework not in projects:
-            project = generate(tmp_path_factory.mktemp(f"{framework}-postgres") / "project", framework=framework, database="postgres")
-            npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
-            projects[framework] = project
-        return projects[framework]
-
-    return get
-
-
 @pytest.fixture
-def postgres_project(postgres_projects: Callable[[str], Path]) -> Path:
-    return postgres_projects("express")
+def postgres_project(installed_projects: InstalledProjects) -> Path:
+    """The installed express+postgres project, shared: a test that edits files uses a clone_project copy."""
+    return installed_projects(framework="express", database="postgres")
 
 
 # --- What is generated ---------------------------------------------------------------------
@@ -331,8 +317,8 @@ def wait_for_status(server: Server, path: str, status: int, timeout: float) -> t
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_ready_follows_the_database_without_a_restart(postgres_projects: Callable[[str], Path], cluster: Cluster, framework: str) -> None:
-    postgres_project = postgres_projects(framework)
+def test_ready_follows_the_database_without_a_restart(installed_projects: InstalledProjects, cluster: Cluster, framework: str) -> None:
+    postgres_project = installed_projects(framework=framework, database="postgres")
     environment = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/tmp"),

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import clone_project, generate, npm
+from conftest import InstalledProjects, clone_project, generate, npm
 from removals import DATABASE_REMOVALS, REMOVALS, Edit
 
 PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
@@ -25,11 +25,10 @@ def apply(project: Path, edits: list[Edit]) -> None:
 
 
 @pytest.fixture(scope="module", params=sorted(REMOVALS))
-def installed_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+def installed_project(request: pytest.FixtureRequest, installed_projects: InstalledProjects) -> tuple[str, Path]:
+    """(framework, its installed default project): shared, so each removal edits a clone_project copy."""
     framework = request.param
-    project = generate(tmp_path_factory.mktemp(f"removal-{framework}") / "project", framework=framework)
-    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
-    return framework, project
+    return framework, installed_projects(framework=framework)
 
 
 def test_every_practice_has_a_removal_for_every_framework() -> None:

@@ -35,14 +35,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import jinja2
 import pytest
 import yaml
 from app_server import AppServer as Server
 from app_server import node_binary
-from conftest import ROOT, generate, npm
+from conftest import ROOT, InstalledProjects
 from matrix import COMBINATIONS, FRAMEWORKS
 
 HOW_TO_INSTALL = "install it with `bash .ci/services/redis.sh` as root (Debian's redis-server), or `apt-get install -y redis-server`"
@@ -143,20 +143,8 @@ def redis_server() -> Iterator[RedisServer]:
 
 # --- Projects and servers --------------------------------------------------------------------
 
-
-@pytest.fixture(scope="session")
-def redis_projects(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
-    """framework -> an installed <framework>+sqlite+jwt+redis project, generated once per worker."""
-    projects: dict[str, Path] = {}
-
-    def get(framework: str) -> Path:
-        if framework not in projects:
-            project = generate(tmp_path_factory.mktemp(f"{framework}-redis") / "project", framework=framework, rate_limit_store="redis")
-            npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
-            projects[framework] = project
-        return projects[framework]
-
-    return get
+# Each test runs servers in installed_projects(framework=..., rate_limit_store="redis"), shared
+# by the tests of a worker: they edit no file, and their servers write only its data/ directory.
 
 
 def server_environment(redis_url: str, prefix: str, **overrides: str) -> dict[str, str]:
@@ -220,8 +208,8 @@ async def send_all_then_read(ports: list[int]) -> list[int]:
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_two_instances_share_one_login_limit(redis_projects: Callable[[str], Path], redis_server: RedisServer, framework: str) -> None:
-    project = redis_projects(framework)
+def test_two_instances_share_one_login_limit(installed_projects: InstalledProjects, redis_server: RedisServer, framework: str) -> None:
+    project = installed_projects(framework=framework, rate_limit_store="redis")
     prefix = f"shared-{framework}-{os.getpid()}:rl"
     environment = server_environment(redis_server.url, prefix, AUTH_RATE_LIMIT_MAX=str(AUTH_LIMIT))
     first = Server(project, environment)
@@ -268,8 +256,8 @@ def assert_fails_closed(reply: tuple[int, dict[str, str], Any], what: str) -> No
 
 
 @pytest.mark.parametrize("framework", FRAMEWORKS)
-def test_outage_fails_closed_then_recovers_without_restart(redis_projects: Callable[[str], Path], redis_server: RedisServer, framework: str) -> None:
-    project = redis_projects(framework)
+def test_outage_fails_closed_then_recovers_without_restart(installed_projects: InstalledProjects, redis_server: RedisServer, framework: str) -> None:
+    project = installed_projects(framework=framework, rate_limit_store="redis")
     prefix = f"outage-{framework}-{os.getpid()}:rl"
     api_key = f"{prefix}:api:127.0.0.1"
     server = Server(project, server_environment(redis_server.url, prefix, RATE_LIMIT_MAX=str(API_LIMIT)))
@@ -330,10 +318,10 @@ def test_outage_fails_closed_then_recovers_without_restart(redis_projects: Calla
         assert_clean_exit(server)
 
 
-def test_starts_without_redis_and_uses_it_once_it_answers(redis_projects: Callable[[str], Path]) -> None:
+def test_starts_without_redis_and_uses_it_once_it_answers(installed_projects: InstalledProjects) -> None:
     """Redis down at start: the server still starts (after its bounded wait), fails closed, and
     needs no restart once Redis answers."""
-    project = redis_projects("express")
+    project = installed_projects(framework="express", rate_limit_store="redis")
     redis = RedisServer()  # its port is chosen; nothing listens there yet
     try:
         server = Server(project, server_environment(redis.url, f"late-{os.getpid()}:rl"))
@@ -366,8 +354,8 @@ def test_starts_without_redis_and_uses_it_once_it_answers(redis_projects: Callab
         ({"RATE_LIMIT_REDIS_PREFIX": "two words"}, "RATE_LIMIT_REDIS_PREFIX must be"),
     ],
 )
-def test_bad_redis_settings_stop_the_server_at_start(redis_projects: Callable[[str], Path], overrides: dict[str, str], message: str) -> None:
-    project = redis_projects("express")
+def test_bad_redis_settings_stop_the_server_at_start(installed_projects: InstalledProjects, overrides: dict[str, str], message: str) -> None:
+    project = installed_projects(framework="express", rate_limit_store="redis")
     environment = server_environment("redis://127.0.0.1:1", "unused:rl", **overrides)
     result = subprocess.run([node_binary(project), "src/server.ts"], cwd=project, env=environment, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1, result
