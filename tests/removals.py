@@ -55,7 +55,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         ),
     ],
     "errors": [
-        Edit("src/app.ts", "app.use((_req, _res, next) => next(notFoundError()));", ""),
+        Edit("src/app.ts", "app.use((req, _res, next) => next(unmatchedRequestError(req.method, req.path)));", ""),
         Edit(
             "src/app.ts",
             "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {",
@@ -94,7 +94,8 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
     ],
     "errors": [
         Edit("src/app.ts", "app.setErrorHandler((error, request, reply) => sendError(error, request, reply));", ""),
-        Edit("src/app.ts", "app.setNotFoundHandler((request, reply) => sendError(notFoundError(), request, reply));", ""),
+        Edit("src/app.ts", "if (request.is404) throw unmatchedRequestError(request.method, pathOf(request.url));", ""),
+        Edit("src/app.ts", "app.setNotFoundHandler((request, reply) => sendError(unmatchedRequestError(request.method, pathOf(request.url)), request, reply));", ""),
         Edit("src/app.ts", "headersTimeout: timeouts.headersMs,", ""),
         NO_SIGTERM_HANDLER,
     ],

@@ -3,6 +3,7 @@
  * handler. src/app.ts binds these to the framework; src/api/openapi.ts documents them.
  */
 import type { z } from 'zod';
+import { type AppError, methodNotAllowedError, notFoundError } from '../security/errors.ts';
 import type { AuthLimiterName } from '../security/rate-limit.ts';
 
 export interface RouteContext<Body, Params, Query> {
@@ -49,4 +50,27 @@ export function defineRoute<Body extends z.ZodType, Params extends z.ZodType, Qu
   route: RouteShape<Body, Params, Query>,
 ): Route {
   return route as unknown as Route;
+}
+
+/** Paths src/app.ts serves itself, outside the route table; all GET. */
+export const OPERATIONAL_PATHS = ['/health', '/ready', '/openapi.json'] as const;
+
+/**
+ * The error for a request no route answered: 405 with Allow when its path is served under
+ * other methods, 404 otherwise. GET routes answer HEAD too, in both frameworks.
+ */
+export function createUnmatchedRequestError(routes: readonly Route[]): (method: string, path: string) => AppError {
+  const served = [
+    ...routes.map((route) => ({ method: route.method, segments: route.path.split('/') })),
+    ...OPERATIONAL_PATHS.map((path) => ({ method: 'GET', segments: path.split('/') })),
+  ];
+  // ':name' matches any one non-empty segment, as in both frameworks' routers.
+  const matches = (template: string[], segments: string[]) =>
+    template.length === segments.length &&
+    template.every((part, index) => (part.startsWith(':') ? Boolean(segments.at(index)) : part === segments.at(index)));
+  return (method, path) => {
+    const segments = path.split('/');
+    const allowed = new Set(served.filter((route) => matches(route.segments, segments)).flatMap(({ method: m }) => (m === 'GET' ? ['GET', 'HEAD'] : [m])));
+    return allowed.size > 0 && !allowed.has(method) ? methodNotAllowedError([...allowed]) : notFoundError();
+  };
 }

@@ -84,3 +84,6 @@ export function toErrorReply(error: unknown): ErrorReply {
 }
 
 export const notFoundError = (): AppError => new AppError(404, 'Not found');
+/** RFC 9110: a known path asked with a method it does not serve is a 405 that lists the ones it does. */
+export const methodNotAllowedError = (allowed: readonly string[]): AppError =>
+  new AppError(405, 'Method not allowed', { headers: { Allow: allowed.join(', ') } });

@@ -54,6 +54,22 @@ describe('errors: JSON without internals', () => {
     assert.deepEqual(response.body, { error: 'Not found' });
   });
 
+  it('answers a known path asked with another method with 405 JSON and Allow', async () => {
+    const cases: [string, string, string[]][] = [
+      ['DELETE', '/api/users/me', ['GET', 'HEAD']],
+      ['PUT', '/health', ['GET', 'HEAD']],
+      ['GET', '/api/users', ['POST']],
+    ];
+    for (const [method, path, allowed] of cases) {
+      const response = await request(server, path, { method, token });
+      assert.equal(response.status, 405, `${method} ${path}: ${response.text}`);
+      assert.ok(isJsonError(response));
+      assert.deepEqual(response.body, { error: 'Method not allowed' });
+      const allow = (response.headers.get('allow') ?? '').split(',').map((item) => item.trim());
+      assert.deepEqual(allow.sort(), allowed, `${method} ${path}`);
+    }
+  });
+
   it('answers malformed JSON with 400 and no parser message', async () => {
     const response = await request(server, '/api/users', { rawBody: '{"email": "a@example.com", ', token, headers: { 'content-type': 'application/json' } });
     assert.equal(response.status, 400);
