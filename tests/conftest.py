@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -84,3 +86,23 @@ def clone_project(project: Path, destination: Path) -> Path:
     shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data"))
     (destination / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
     return destination
+
+
+def free_port() -> int:
+    """A free loopback port below the kernel's ephemeral range. Tests that start the app before
+    its database or Redis need this: a port from the ephemeral range could meanwhile become the
+    local end of some outgoing connection, and the server would find it taken."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    candidates = list(range(max(1024, ephemeral_low - 8000), ephemeral_low))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free loopback port below {ephemeral_low}", pytrace=False)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import InstalledProjects, clone_project
+from conftest import InstalledProjects, clone_project, free_port
 from removals import Edit
 
 FERRETDB_VERSION = "v1.24.2"
@@ -131,10 +131,6 @@ def ferretdb_binary() -> str:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:

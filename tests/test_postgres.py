@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from app_server import AppServer as Server
-from conftest import InstalledProjects, clone_project, generate, run
+from conftest import InstalledProjects, clone_project, free_port, generate, run
 from matrix import FRAMEWORKS
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
@@ -244,10 +244,6 @@ def test_concurrent_refreshes_rotate_once_and_migrations_apply_once(postgres_pro
 # --- /ready against a cluster that goes away and comes back --------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Cluster:

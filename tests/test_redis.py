@@ -42,7 +42,7 @@ import pytest
 import yaml
 from app_server import AppServer as Server
 from app_server import node_binary
-from conftest import ROOT, InstalledProjects
+from conftest import ROOT, InstalledProjects, free_port
 from matrix import COMBINATIONS, FRAMEWORKS
 
 HOW_TO_INSTALL = "install it with `bash .ci/services/redis.sh` as root (Debian's redis-server), or `apt-get install -y redis-server`"
@@ -56,12 +56,6 @@ INTERNALS = re.compile(r"redis|ECONNREFUSED|connect |127\.0\.0\.1|not ready|stre
 NO_SUCH_USER = "/api/users/00000000-0000-4000-8000-000000000000"
 LOST = "rate-limit store unreachable"
 BACK = "rate-limit store reachable again"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- Redis -----------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def test_team_project_takes_the_fixes_and_keeps_its_work(template: Path, tmp_pat
     assert answers(project)["_commit"] == LATEST
 
     # The hardening arrived: a stricter CSP with its proof, and the new dependency, locked.
-    assert "baseUri: [\"'none'\"], formAction: [\"'none'\"]" in (project / "src/security/headers.ts").read_text()
+    assert CSP_1_1 in (project / "src/security/headers.ts").read_text()
     assert CSP_1_1 in (project / "test/security/headers.test.ts").read_text()
     lock = assert_lock_matches_manifest(project)
     manifest = json.loads((project / "package.json").read_text())

@@ -92,9 +92,7 @@ def release_1_0_0(repo: Path) -> None:
 
 def release_1_1_0(repo: Path) -> None:
     template = repo / "template"
-    edit(template / "src/security/headers.ts",
-         """directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },""",
-         """directives: { defaultSrc: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"], frameAncestors: ["'none'"] },""")
+    edit(template / "src/security/headers.ts", f'"{CSP_1_0}"', f'"{CSP_1_1}"')
     edit(template / "test/security/headers.test.ts", f'"{CSP_1_0}"', f'"{CSP_1_1}"')
     # A dependency change that stays inside the union lock: no registry needed.
     manifest = template / "package.json.jinja"
