@@ -131,8 +131,6 @@ def ferretdb_binary() -> str:
     )
 
 
-
-
 def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
     """Signals the process's whole group (it was started in a session of its own) and reaps it."""
     if process.poll() is None:

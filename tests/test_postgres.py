@@ -244,8 +244,6 @@ def test_concurrent_refreshes_rotate_once_and_migrations_apply_once(postgres_pro
 # --- /ready against a cluster that goes away and comes back --------------------------------
 
 
-
-
 class Cluster:
     """A throwaway PostgreSQL cluster in a temporary directory, on its own loopback port."""
 
