@@ -1,7 +1,9 @@
 /**
  * Entry point: validate configuration, open the database, serve, and shut down cleanly.
  */
+import { createItemRoutes } from './api/item-routes.ts';
 import { buildOpenApiDocument } from './api/openapi.ts';
+import { assertValidRouteTable, RouteTableError, type Route } from './api/route.ts';
 import { createUserRoutes } from './api/routes.ts';
 import { startHttpServer } from './app.ts';
 import { createAuth, loadAuthConfig, type AuthConfig } from './auth.ts';
@@ -16,6 +18,18 @@ function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
     return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\nThe server was not started.\n`);
+    process.exit(1);
+  }
+}
+
+/** The route table, checked before the server listens: a route without an access policy is never served. */
+function checkRoutesOrExit(routes: Route[]): Route[] {
+  try {
+    assertValidRouteTable(routes);
+    return routes;
+  } catch (error) {
+    if (!(error instanceof RouteTableError)) throw error;
     process.stderr.write(`${error.message}\nThe server was not started.\n`);
     process.exit(1);
   }
@@ -37,7 +51,11 @@ const store = await openStore(config.databaseUrl, { migrateOnStart: config.datab
 const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
 const limiters = createRateLimiters(config.rateLimit, limiterStore);
 const auth = await createAuth(authConfig, { store, limiters });
-const routes = [...auth.routes, ...createUserRoutes({ store, authenticated: auth.required })];
+const routes = checkRoutesOrExit([
+  ...auth.routes,
+  ...createUserRoutes({ store, authenticated: auth.required }),
+  ...createItemRoutes({ store, authenticated: auth.required }),
+]);
 const server = await startHttpServer({
   config,
   logger,

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { project } from '../project.ts';
+import type { AccessPolicy } from '../security/authorization.ts';
 import type { Route } from './route.ts';
 import { ErrorSchema, HealthSchema } from './schemas.ts';
 
@@ -29,9 +30,38 @@ const BODY_RESPONSES = [
   ['415', errorResponse('Body is not application/json')],
 ] as const;
 
+/** Path and query parameters, read from the JSON Schema of the same zod schemas the route validates with. */
 function parametersOf(route: Route) {
-  const shape = (route.schemas.params as unknown as { shape?: Record<string, z.ZodType> }).shape ?? {};
-  return Object.entries(shape).map(([name, schema]) => ({ name, in: 'path', required: true, schema: toJsonSchema(schema) }));
+  const locations = [
+    ['path', route.schemas.params],
+    ['query', route.schemas.query],
+  ] as const;
+  return locations.flatMap(([location, schema]) => {
+    const { properties = {}, required = [] } = toJsonSchema(schema) as { properties?: Record<string, JsonSchema>; required?: string[] };
+    return Object.entries(properties).map(([name, { description, ...propertySchema }]) => ({
+      name,
+      in: location,
+      required: location === 'path' || required.includes(name),
+      ...(description ? { description } : {}),
+      schema: propertySchema,
+    }));
+  });
+}
+
+/**
+ * OpenAPI 3.1 security requirements: none for a public route, a bearer token otherwise, and
+ * for a role route the role's name (3.1 lets non-OAuth schemes list the roles they require).
+ */
+function securityOf(access: AccessPolicy) {
+  if (access === 'public') return [];
+  return [{ bearerAuth: access === 'authenticated' ? [] : [access.role] }];
+}
+
+function accessResponses(route: Route) {
+  if (route.access === 'public') return [];
+  const unauthenticated = ['401', errorResponse('Missing, invalid or expired access token')] as const;
+  if (route.access === 'authenticated') return [unauthenticated];
+  return [unauthenticated, ['403', errorResponse(`Origin not allowed, or the caller lacks the ${route.access.role} role`)] as const];
 }
 
 function operationOf(route: Route) {
@@ -39,16 +69,12 @@ function operationOf(route: Route) {
     status,
     spec.schema ? { description: spec.description, content: json(spec.schema) } : { description: spec.description },
   ]);
-  const implied = [
-    ...COMMON_RESPONSES,
-    ...(route.schemas.body ? BODY_RESPONSES : []),
-    ...(route.auth === 'bearer' ? [['401', errorResponse('Missing, invalid or expired access token')] as const] : []),
-  ];
+  const implied = [...COMMON_RESPONSES, ...(route.schemas.body ? BODY_RESPONSES : []), ...accessResponses(route)];
   return {
     summary: route.summary,
     tags: [route.tag],
     operationId: `${route.method.toLowerCase()}${route.path.replace(/[/:]+(\w)/g, (_match, letter: string) => letter.toUpperCase())}`,
-    ...(route.auth === 'bearer' ? { security: [{ bearerAuth: [] }] } : {}),
+    security: securityOf(route.access),
     parameters: parametersOf(route),
     ...(route.schemas.body ? { requestBody: { required: true, content: json(route.schemas.body) } } : {}),
     // A route's own description of a status wins over the generic one.
@@ -58,13 +84,14 @@ function operationOf(route: Route) {
 
 export function buildOpenApiDocument(routes: readonly Route[]): Record<string, unknown> {
   const paths = new Map<string, Record<string, unknown>>([
-    ['/health', { get: { summary: 'Liveness', operationId: 'getHealth', responses: { 200: { description: 'Alive', content: json(HealthSchema) } } } }],
+    ['/health', { get: { summary: 'Liveness', operationId: 'getHealth', security: [], responses: { 200: { description: 'Alive', content: json(HealthSchema) } } } }],
     [
       '/ready',
       {
         get: {
           summary: 'Readiness: the database answers',
           operationId: 'getReady',
+          security: [],
           responses: { 200: { description: 'Ready', content: json(HealthSchema) }, 503: errorResponse('Database unavailable') },
         },
       },

@@ -1,26 +1,34 @@
 /**
- * A framework-neutral description of one endpoint: its schemas, its protections and its
- * handler. src/app.ts binds these to the framework; src/api/openapi.ts documents them.
+ * A framework-neutral description of one endpoint: method, path, access policy, schemas,
+ * limits and handler. This table is the one place a route is described: src/app.ts binds it to
+ * the framework, src/api/openapi.ts documents it, and the proof suite walks it (through
+ * /openapi.json), so a new route inherits every protection and its proofs.
+ * See docs/adding-a-route.md.
  */
 import type { z } from 'zod';
+import { accessPolicyProblems, type AccessPolicy, type Caller } from '../security/authorization.ts';
 import { type AppError, methodNotAllowedError, notFoundError } from '../security/errors.ts';
 import type { AuthLimiterName } from '../security/rate-limit.ts';
 
-export interface RouteContext<Body, Params, Query> {
+export type { Authenticator } from '../security/authorization.ts';
+
+/** HEAD is answered for every GET route, OPTIONS by the CORS policy. */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+
+/** Public routes never see a caller; every other route always has one. */
+export type CallerFor<Access extends AccessPolicy> = Access extends 'public' ? null : Caller;
+
+export interface RouteContext<Body, Params, Query, RouteCaller extends Caller | null = Caller | null> {
   body: Body;
   params: Params;
   query: Query;
-  /** The authenticated user's id; routes with `auth: 'bearer'` always have one. */
-  userId: string;
-}
-
-/** Turns an Authorization header into a user id, or throws a 401 AppError. */
-export interface Authenticator {
-  authenticate(authorization: string | undefined): string;
+  caller: RouteCaller;
 }
 
 export interface RouteResult {
   status: number;
+  /** Omitted for 204 and any other answer without a body. */
   body?: unknown;
 }
 
@@ -29,30 +37,59 @@ export interface ResponseSpec {
   schema?: z.ZodType;
 }
 
-interface RouteShape<Body extends z.ZodType, Params extends z.ZodType, Query extends z.ZodType> {
-  method: 'GET' | 'POST';
-  /** Express-style path, e.g. /api/users/:id. */
+interface RouteShape<Body extends z.ZodType, Params extends z.ZodType, Query extends z.ZodType, Access extends AccessPolicy> {
+  method: HttpMethod;
+  /** Express-style path, e.g. /api/items/:id. */
   path: string;
   summary: string;
   tag: string;
-  auth: 'bearer' | 'none';
-  /** A strict per-IP limit that counts failed attempts only. */
+  /** Who may call this route. Required, with no default: deny unless stated. */
+  access: Access;
+  /** The kind of record an object route (a path with :id) loads, e.g. 'item'; used in its 404. */
+  resource?: string;
+  /** A strict per-IP limit that counts failed attempts only (credential routes). */
   authLimiter?: AuthLimiterName;
   schemas: { body?: Body; params: Params; query: Query };
   responses: Record<number, ResponseSpec>;
-  handle(context: RouteContext<z.output<Body>, z.output<Params>, z.output<Query>>): Promise<RouteResult>;
+  handle(context: RouteContext<z.output<Body>, z.output<Params>, z.output<Query>, CallerFor<Access>>): Promise<RouteResult>;
 }
 
-export type Route = RouteShape<z.ZodType, z.ZodType, z.ZodType>;
+export type Route = Omit<RouteShape<z.ZodType, z.ZodType, z.ZodType, AccessPolicy>, 'handle'> & {
+  handle(context: RouteContext<unknown, unknown, unknown>): Promise<RouteResult>;
+};
 
-/** Typed at definition, erased in the route table. */
-export function defineRoute<Body extends z.ZodType, Params extends z.ZodType, Query extends z.ZodType>(
-  route: RouteShape<Body, Params, Query>,
+/** Typed at definition (the caller's type follows the access policy), erased in the route table. */
+export function defineRoute<Body extends z.ZodType, Params extends z.ZodType, Query extends z.ZodType, const Access extends AccessPolicy>(
+  route: RouteShape<Body, Params, Query, Access>,
 ): Route {
   return route as unknown as Route;
 }
 
-/** Paths src/app.ts serves itself, outside the route table; all GET. */
+export class RouteTableError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid route table:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'RouteTableError';
+  }
+}
+
+/**
+ * Run at start-up, before anything is served: every route has a known method and an access
+ * policy, and no two routes claim the same method and path. Throws a RouteTableError naming
+ * each route that is wrong.
+ */
+export function assertValidRouteTable(routes: readonly Route[]): void {
+  const seen = new Set<string>();
+  const problems = accessPolicyProblems(routes);
+  for (const { method, path } of routes) {
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) problems.push(`${method} ${path} has an unsupported method: use one of ${HTTP_METHODS.join(', ')}`);
+    const key = `${method} ${path.replace(/:\w+/g, ':')}`;
+    if (seen.has(key)) problems.push(`${method} ${path} is declared twice`);
+    seen.add(key);
+  }
+  if (problems.length > 0) throw new RouteTableError(problems);
+}
+
+/** Paths src/app.ts serves itself, outside the route table; all GET and public. */
 export const OPERATIONAL_PATHS = ['/health', '/ready', '/openapi.json'] as const;
 
 /**
@@ -61,7 +98,7 @@ export const OPERATIONAL_PATHS = ['/health', '/ready', '/openapi.json'] as const
  */
 export function createUnmatchedRequestError(routes: readonly Route[]): (method: string, path: string) => AppError {
   const served = [
-    ...routes.map((route) => ({ method: route.method, segments: route.path.split('/') })),
+    ...routes.map((route) => ({ method: route.method as string, segments: route.path.split('/') })),
     ...OPERATIONAL_PATHS.map((path) => ({ method: 'GET', segments: path.split('/') })),
   ];
   // ':name' matches any one non-empty segment, as in both frameworks' routers.

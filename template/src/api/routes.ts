@@ -1,17 +1,18 @@
 /**
- * The users endpoints, independent of the HTTP framework. With authentication, records are
- * visible only to the user they describe and to the user who created them; in a public API
- * (auth: none) anyone may create and read them.
+ * The users endpoints, independent of the HTTP framework. With authentication, only an admin
+ * creates user records (a user's token gets 403), and a record is visible to the user it
+ * describes and to admins; in a public API (auth: none) anyone may create and read them.
  */
 import type { Store, User } from '../db/index.ts';
 import { DuplicateEmailError } from '../db/index.ts';
+import { ownedOrNotFound } from '../security/authorization.ts';
 import { AppError } from '../security/errors.ts';
 import { defineRoute, type Route } from './route.ts';
-import { ErrorSchema, NoParams, NoQuery, PublicUser, UserIdParams, UserSchema } from './schemas.ts';
+import { CurrentUser, ErrorSchema, NoParams, NoQuery, PublicUser, UserIdParams, UserSchema } from './schemas.ts';
 
 export interface UserRouteDependencies {
   store: Store;
-  /** True when a bearer token is required (any auth choice but none). */
+  /** True when accounts and tokens exist (any auth choice but none). */
   authenticated: boolean;
 }
 
@@ -29,34 +30,34 @@ export async function createUser(store: Store, user: Parameters<Store['createUse
 }
 
 export function createUserRoutes({ store, authenticated }: UserRouteDependencies): Route[] {
-  const auth = authenticated ? 'bearer' : 'none';
+  // A user record is its own: the account itself, or admins. In a public API it has no owner.
+  const ownerOfUser = (user: User) => (authenticated ? user.id : null);
   const routes: Route[] = [
     defineRoute({
       method: 'POST',
       path: '/api/users',
-      summary: authenticated ? 'Create a user record (cannot log in)' : 'Create a user record',
+      summary: authenticated ? 'Create a user record that cannot log in (admin only)' : 'Create a user record',
       tag: 'users',
-      auth,
+      // Only admins: anyone else could take an email and so block its owner from registering.
+      access: authenticated ? { role: 'admin' } : 'public',
       schemas: { body: UserSchema, params: NoParams, query: NoQuery },
       responses: { 201: { description: 'User created', schema: PublicUser }, 409: error('Email already registered') },
-      async handle({ body, userId }) {
-        const user = await createUser(store, { ...body, passwordHash: null, createdBy: userId || null });
+      async handle({ body, caller }) {
+        const user = await createUser(store, { ...body, passwordHash: null, createdBy: caller?.userId ?? null });
         return { status: 201, body: publicUser(user) };
       },
     }),
     defineRoute({
       method: 'GET',
       path: '/api/users/:id',
-      summary: authenticated ? 'A user you are, or created' : 'A user',
+      summary: authenticated ? 'A user: yourself, or anyone for an admin' : 'A user',
       tag: 'users',
-      auth,
+      access: authenticated ? 'authenticated' : 'public',
+      resource: 'user',
       schemas: { params: UserIdParams, query: NoQuery },
       responses: { 200: { description: 'The user', schema: PublicUser }, 404: error('No such user visible to you') },
-      async handle({ params, userId }) {
-        const user = await store.findUserById(params.id);
-        // Object-level authorization: other users' records are indistinguishable from missing ones.
-        const visible = user && (!authenticated || user.id === userId || user.createdBy === userId);
-        if (!visible) throw new AppError(404, 'User not found');
+      async handle({ params, caller }) {
+        const user = ownedOrNotFound(caller, await store.findUserById(params.id), ownerOfUser, 'User');
         return { status: 200, body: publicUser(user) };
       },
     }),
@@ -66,15 +67,15 @@ export function createUserRoutes({ store, authenticated }: UserRouteDependencies
       defineRoute({
         method: 'GET',
         path: '/api/users/me',
-        summary: 'The authenticated user',
+        summary: 'The authenticated user, with their roles',
         tag: 'users',
-        auth: 'bearer',
+        access: 'authenticated',
         schemas: { params: NoParams, query: NoQuery },
-        responses: { 200: { description: 'The user', schema: PublicUser }, 401: error('Invalid token') },
-        async handle({ userId }) {
-          const user = await store.findUserById(userId);
+        responses: { 200: { description: 'The user', schema: CurrentUser } },
+        async handle({ caller }) {
+          const user = await store.findUserById(caller.userId);
           if (!user) throw new AppError(401, 'Account no longer exists', { headers: { 'WWW-Authenticate': 'Bearer realm="api"' } });
-          return { status: 200, body: publicUser(user) };
+          return { status: 200, body: { ...publicUser(user), roles: user.roles } };
         },
       }),
     );

@@ -3,13 +3,17 @@
  * in its own module; nothing outside src/db knows which one is in use.
  */
 
+import type { Role } from '../security/authorization.ts';
+
 export interface User {
   id: string;
   email: string;
   name: string;
   age: number;
-  /** The user who created this record through POST /api/users; null for self-registered users. */
+  /** The admin who created this record through POST /api/users; null for self-registered users. */
   createdBy: string | null;
+  /** Always includes 'user'; the rest were granted (src/cli/grant-role.ts). */
+  roles: Role[];
 }
 
 export interface UserWithCredentials extends User {
@@ -32,6 +36,40 @@ export interface RefreshTokenRecord {
   expiresAt: Date;
 }
 
+export interface Item {
+  id: string;
+  title: string;
+  done: boolean;
+  /** Null in a public API (auth: none), where items belong to no one. */
+  ownerId: string | null;
+  createdAt: Date;
+  /** The item's place in creation order: unique, increasing, the keyset of its pages. */
+  position: ItemPosition;
+}
+
+export interface ItemPosition {
+  sequence: number;
+  id: string;
+}
+
+export interface NewItem {
+  title: string;
+  done: boolean;
+  ownerId: string | null;
+}
+
+export interface ItemChanges {
+  title?: string;
+  done?: boolean;
+}
+
+export interface ItemListing {
+  ownerId: string | null;
+  limit: number;
+  /** Only items created before this position (the previous page's last item). */
+  before?: ItemPosition;
+}
+
 /** What happened when a refresh token was presented. */
 export type RefreshTokenUse = 'rotated' | 'reused' | 'unknown';
 
@@ -42,6 +80,18 @@ export interface Store {
   createUser(user: NewUser): Promise<User>;
   findUserByEmail(email: string): Promise<UserWithCredentials | null>;
   findUserById(id: string): Promise<User | null>;
+  /** Adds or removes a granted role; null when no account has the email. */
+  setUserRole(email: string, role: Role, granted: boolean): Promise<User | null>;
+
+  createItem(item: NewItem): Promise<Item>;
+  findItemById(id: string): Promise<Item | null>;
+  /** The owner's items, newest first. */
+  listItems(listing: ItemListing): Promise<Item[]>;
+  /** Null when the item no longer exists. */
+  updateItem(id: string, changes: ItemChanges): Promise<Item | null>;
+  /** False when the item no longer exists. */
+  deleteItem(id: string): Promise<boolean>;
+
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
   /** Atomically marks an active token used; a second use of the same token reports 'reused'. */
   useRefreshToken(jti: string, now: Date): Promise<RefreshTokenUse>;

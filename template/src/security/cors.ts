@@ -10,9 +10,11 @@
  * libraries also send the credentials and exposed-headers lines on requests without an
  * Origin, and work the answer out anew for every request; here every answer is built once.
  */
+import { HTTP_METHODS } from '../api/route.ts';
 import { AppError } from './errors.ts';
 
-export const ALLOWED_METHODS = ['GET', 'POST'];
+/** Every method a route may have: a browser asks before any but GET, HEAD and a plain POST. */
+export const ALLOWED_METHODS: readonly string[] = HTTP_METHODS;
 export const ALLOWED_HEADERS = ['Authorization', 'Content-Type'];
 export const EXPOSED_HEADERS = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id'];
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;

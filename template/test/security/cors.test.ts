@@ -35,7 +35,7 @@ describe('cors: an explicit allowlist', () => {
     });
     assert.equal(response.status, 204);
     assert.equal(response.headers.get('access-control-allow-origin'), TEST_ORIGIN);
-    assert.deepEqual(headerList(response.headers.get('access-control-allow-methods')), ['GET', 'POST']);
+    assert.deepEqual(headerList(response.headers.get('access-control-allow-methods')), ['DELETE', 'GET', 'PATCH', 'POST', 'PUT']);
     assert.deepEqual(headerList(response.headers.get('access-control-allow-headers')), ['authorization', 'content-type']);
   });
 

@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isJsonError, request, type JsonResponse } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { credentialedDatabaseRequest, newUser } from '../support/users.ts';
+import { credentialedDatabaseRequest, newAdmin, newUser } from '../support/users.ts';
 
 const LEAK_PATTERNS = [/\bat \S+ \(/, /\.ts:\d+/, /node_modules/, /SyntaxError/, /Unexpected token/, /no such table/i, /sqlite|postgres|mongo/i, /express|fastify/i];
 
@@ -43,7 +43,7 @@ describe('errors: JSON without internals', () => {
   let token: string | undefined;
   before(async () => {
     server = await startServer({ BODY_LIMIT: '1kb' });
-    token = (await newUser(server)).accessToken;
+    token = (await newAdmin(server)).accessToken;
   });
   after(() => server.stop());
 

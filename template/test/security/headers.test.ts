@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request, uniqueEmail, type JsonResponse } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { newUser } from '../support/users.ts';
+import { newAdmin } from '../support/users.ts';
 
 function assertSecurityHeaders(response: JsonResponse): void {
   const header = (name: string) => response.headers.get(name);
@@ -35,14 +35,14 @@ describe('headers: a JSON API policy on every response', () => {
     assertSecurityHeaders(await request(server, '/no/such/route'));
     // A URL the framework cannot decode fails before routing: the policy still applies.
     assertSecurityHeaders(await request(server, '/api/users/%E0%A4%A'));
-    const user = await newUser(server);
+    const user = await newAdmin(server);
     const invalid = await request(server, '/api/users', { body: { email: 'not an email' }, token: user.accessToken });
     assert.equal(invalid.status, 400);
     assertSecurityHeaders(invalid);
   });
 
   it('marks API responses with user data no-store', async () => {
-    const user = await newUser(server);
+    const user = await newAdmin(server);
     const created = await request(server, '/api/users', { body: { email: uniqueEmail(), name: 'Cache', age: 30 }, token: user.accessToken });
     assert.equal(created.status, 201);
     assert.equal(created.headers.get('cache-control'), 'no-store');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isJsonError, request, uniqueEmail } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { newUser, type TestUser } from '../support/users.ts';
+import { newAdmin, type TestUser } from '../support/users.ts';
 
 interface ValidationError {
   error: string;
@@ -15,7 +15,7 @@ describe('validation: strict zod schemas on body, params and query', () => {
   let user: TestUser;
   before(async () => {
     server = await startServer();
-    user = await newUser(server);
+    user = await newAdmin(server);
   });
   after(() => server.stop());
 

@@ -1,0 +1,123 @@
+/**
+ * Items: the owned example resource, and the pattern for a team's own (docs/adding-a-route.md).
+ * With authentication every item has an owner; only the owner or an admin may read, change or
+ * delete it, and anyone else gets the 404 of a missing item. In a public API (auth: none)
+ * items belong to no one and every route is public.
+ */
+import type { Item, Store } from '../db/index.ts';
+import { ownedOrNotFound, recordNotFound, type Caller } from '../security/authorization.ts';
+import { defineRoute, type Route } from './route.ts';
+import { ErrorSchema, ItemIdParams, ItemListQuery, ItemPage, ItemPatchSchema, ItemSchema, NewItemSchema, NoParams, NoQuery } from './schemas.ts';
+
+export interface ItemRouteDependencies {
+  store: Store;
+  /** True when accounts and tokens exist (any auth choice but none). */
+  authenticated: boolean;
+}
+
+const DEFAULT_PAGE_SIZE = 20;
+const notFound = { description: 'No such item visible to you', schema: ErrorSchema };
+
+const publicItem = (item: Item) => ({
+  id: item.id,
+  title: item.title,
+  done: item.done,
+  ownerId: item.ownerId,
+  createdAt: item.createdAt.toISOString(),
+});
+
+/** The cursor is the last item's position, in the form src/api/schemas.ts ITEM_CURSOR describes. */
+const cursorOf = (item: Item): string => `${item.position.sequence}_${item.position.id}`;
+function positionOf(cursor: string): Item['position'] {
+  const [sequence = '', id = ''] = cursor.split('_');
+  return { sequence: Number(sequence), id };
+}
+
+export function createItemRoutes({ store, authenticated }: ItemRouteDependencies): Route[] {
+  const access = authenticated ? 'authenticated' : 'public';
+  const ownerOf = (item: Item) => item.ownerId;
+  const loadItem = async (id: string, caller: Caller | null) =>
+    ownedOrNotFound(caller, await store.findItemById(id), ownerOf, 'Item');
+
+  return [
+    defineRoute({
+      method: 'POST',
+      path: '/api/items',
+      summary: 'Create an item you own',
+      tag: 'items',
+      access,
+      schemas: { body: NewItemSchema, params: NoParams, query: NoQuery },
+      responses: { 201: { description: 'Item created', schema: ItemSchema } },
+      async handle({ body, caller }) {
+        const item = await store.createItem({ title: body.title, done: body.done ?? false, ownerId: caller?.userId ?? null });
+        return { status: 201, body: publicItem(item) };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/items',
+      summary: 'Your items, newest first, a page at a time',
+      tag: 'items',
+      access,
+      schemas: { params: NoParams, query: ItemListQuery },
+      responses: { 200: { description: 'A page of items; nextCursor is null on the last', schema: ItemPage } },
+      async handle({ query, caller }) {
+        const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+        // One more than asked: whether it exists says if there is a next page.
+        const found = await store.listItems({
+          ownerId: caller?.userId ?? null,
+          limit: limit + 1,
+          ...(query.cursor ? { before: positionOf(query.cursor) } : {}),
+        });
+        const page = found.slice(0, limit);
+        const last = page.at(-1);
+        return { status: 200, body: { items: page.map(publicItem), nextCursor: found.length > limit && last ? cursorOf(last) : null } };
+      },
+    }),
+    defineRoute({
+      method: 'GET',
+      path: '/api/items/:id',
+      summary: 'An item of yours',
+      tag: 'items',
+      access,
+      resource: 'item',
+      schemas: { params: ItemIdParams, query: NoQuery },
+      responses: { 200: { description: 'The item', schema: ItemSchema }, 404: notFound },
+      async handle({ params, caller }) {
+        return { status: 200, body: publicItem(await loadItem(params.id, caller)) };
+      },
+    }),
+    defineRoute({
+      method: 'PATCH',
+      path: '/api/items/:id',
+      summary: 'Change the title or done state of an item of yours',
+      tag: 'items',
+      access,
+      resource: 'item',
+      schemas: { body: ItemPatchSchema, params: ItemIdParams, query: NoQuery },
+      responses: { 200: { description: 'The changed item', schema: ItemSchema }, 404: notFound },
+      async handle({ params, body, caller }) {
+        const item = await loadItem(params.id, caller);
+        const changed = await store.updateItem(item.id, body);
+        // Gone in between (a concurrent delete): the same 404 as if it had never existed.
+        if (!changed) throw recordNotFound('Item');
+        return { status: 200, body: publicItem(changed) };
+      },
+    }),
+    defineRoute({
+      method: 'DELETE',
+      path: '/api/items/:id',
+      summary: 'Delete an item of yours',
+      tag: 'items',
+      access,
+      resource: 'item',
+      schemas: { params: ItemIdParams, query: NoQuery },
+      responses: { 204: { description: 'Deleted' }, 404: notFound },
+      async handle({ params, caller }) {
+        const item = await loadItem(params.id, caller);
+        if (!(await store.deleteItem(item.id))) throw recordNotFound('Item');
+        return { status: 204 };
+      },
+    }),
+  ];
+}
