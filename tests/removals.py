@@ -31,6 +31,26 @@ LOOSE_NPM_SETTINGS = [
     Edit(".npmrc", "save-exact=true", ""),
 ]
 
+# Authorization lives in one framework-neutral module; each of its two checks is removed on its own.
+AUTHORIZATION_REMOVALS: dict[str, list[Edit]] = {
+    # Object level: any caller may act on any record.
+    "ownership": [
+        Edit(
+            "src/security/authorization.ts",
+            "if (owner === null || (caller !== null && (owner === caller.userId || isAdmin(caller)))) return record;",
+            "return record;",
+        ),
+    ],
+    # Function level: any authenticated caller passes a role route.
+    "role": [
+        Edit(
+            "src/security/authorization.ts",
+            "if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role);",
+            "",
+        ),
+    ],
+}
+
 EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     "validation": [
         Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;"),
@@ -41,7 +61,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     ],
     "rate-limit": [
         Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", ""),
-        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(key));", ""),
+        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(clientKey(req.ip)));", ""),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
@@ -65,6 +85,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         NO_SIGTERM_HANDLER,
     ],
     "supply-chain": LOOSE_NPM_SETTINGS,
+    "authorization": AUTHORIZATION_REMOVALS["ownership"],
 }
 
 FASTIFY_REMOVALS: dict[str, list[Edit]] = {
@@ -100,6 +121,7 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
         NO_SIGTERM_HANDLER,
     ],
     "supply-chain": LOOSE_NPM_SETTINGS,
+    "authorization": AUTHORIZATION_REMOVALS["ownership"],
 }
 
 REMOVALS = {"express": EXPRESS_REMOVALS, "fastify": FASTIFY_REMOVALS}

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import InstalledProjects, clone_project, generate, npm
-from removals import DATABASE_REMOVALS, REMOVALS, Edit
+from removals import AUTHORIZATION_REMOVALS, DATABASE_REMOVALS, REMOVALS, Edit
 
-PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
+PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"}
 FAILED_FILE = re.compile(r"^test at (?:\S*/)?test/security/([\w-]+)\.test\.ts:\d+:\d+$", re.MULTILINE)
 
 
@@ -41,6 +41,13 @@ def test_removing_a_practice_fails_its_proof(installed_project: tuple[str, Path]
     framework, installed = installed_project
     project = clone_project(installed, tmp_path / "project")
     remove_and_expect_red(project, framework, practice)
+
+
+def test_removing_the_role_check_fails_the_authorization_proof(installed_project: tuple[str, Path], tmp_path: Path) -> None:
+    """The "authorization" removal above takes the ownership check away; this takes the role check."""
+    framework, installed = installed_project
+    project = clone_project(installed, tmp_path / "project")
+    remove_and_expect_red(project, framework, "authorization", AUTHORIZATION_REMOVALS["role"])
 
 
 def test_removing_verification_fails_the_asymmetric_jwt_proof(tmp_path: Path) -> None:

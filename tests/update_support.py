@@ -193,6 +193,23 @@ GREETING_ROUTE = """\
       path: '/api/users/me/greeting',
       summary: 'A greeting for the authenticated user',
       tag: 'users',
+      access: 'authenticated',
+      schemas: { params: NoParams, query: NoQuery },
+      responses: { 200: { description: 'A greeting' }, 401: error('Invalid token') },
+      async handle({ caller }) {
+        const user = await store.findUserById(caller.userId);
+        if (!user) throw new AppError(404, 'User not found');
+        return { status: 200, body: { greeting: `Hello, ${user.name}` } };
+      },
+    }),
+"""
+# The same route as a team wrote it for 0.1.0, before routes declared an access policy.
+GREETING_ROUTE_0_1 = """\
+    defineRoute({
+      method: 'GET',
+      path: '/api/users/me/greeting',
+      summary: 'A greeting for the authenticated user',
+      tag: 'users',
       auth: 'bearer',
       schemas: { params: NoParams, query: NoQuery },
       responses: { 200: { description: 'A greeting' }, 401: error('Invalid token') },

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Rewrites a team's own code where a Rampart release changed a contract it builds on.
+
+Run by Copier on `copier update` (`_migrations` in copier.yml, `_stage == 'after'`), after the
+team's edits are replayed, so it sees the team's routes as they are. Each rewrite is small,
+says what it changed, and leaves anything it does not recognise for the type checker to name.
+
+route-policies (0.2.0): routes declared `auth: 'bearer'` or `auth: 'none'` now declare an
+access policy, `access: 'authenticated'` or `access: 'public'`, and handlers receive the
+caller instead of a bare user id: `handle({ body, userId })` becomes
+`handle({ body, caller: { userId } })`, so the handler's body is unchanged. A route that was
+public and read userId now fails typecheck (a public route has no caller), which is right:
+decide whether it needs a token.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+POLICIES = {"bearer": "authenticated", "none": "public"}
+OLD_POLICY = re.compile(r"\bauth: '(bearer|none)'")
+# The destructured parameter of a route handler: handle({ ... }) or async handle({ ... }).
+HANDLER_PARAMETERS = re.compile(r"(\bhandle\(\{)([^}]*)(\}\))")
+USER_ID = re.compile(r"(?<![\w.:])userId(?![\w:])")
+
+
+def say(message: str) -> None:
+    print(f"rampart: {message}", file=sys.stderr, flush=True)
+
+
+def convert_routes(text: str) -> tuple[str, int]:
+    """The text with old route declarations converted, and how many policies were rewritten."""
+    converted, policies = OLD_POLICY.subn(lambda match: f"access: '{POLICIES[match.group(1)]}'", text)
+    if policies == 0:
+        return text, 0
+    converted = HANDLER_PARAMETERS.sub(
+        lambda match: match.group(1) + USER_ID.sub("caller: { userId }", match.group(2)) + match.group(3), converted
+    )
+    return converted, policies
+
+
+def route_policies(project: Path) -> int:
+    changed = 0
+    for path in sorted((project / "src").rglob("*.ts")):
+        if "node_modules" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8")
+        converted, policies = convert_routes(text)
+        if converted != text:
+            path.write_text(converted, encoding="utf-8")
+            changed += 1
+            say(
+                f"route policies: {path.relative_to(project)}: {policies} route(s) now declare an access policy "
+                "(auth: 'bearer' -> access: 'authenticated', auth: 'none' -> access: 'public'); "
+                "make any that only admins may call { role: 'admin' }"
+            )
+    if changed == 0:
+        say("route policies: none of your routes used the old auth field")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    policies = commands.add_parser("route-policies", help="auth: 'bearer'|'none' -> access: 'authenticated'|'public'")
+    policies.add_argument("--project", type=Path, default=Path.cwd())
+    args = parser.parse_args()
+    return route_policies(args.project)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
