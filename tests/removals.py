@@ -61,7 +61,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     ],
     "rate-limit": [
         Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", ""),
-        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(clientKey(req.ip)));", ""),
+        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(key));", ""),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [

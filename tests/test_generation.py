@@ -40,8 +40,13 @@ def test_defaults_generate_with_pytest_copie(copie) -> None:
         "src/server.ts",
         "src/app.ts",
         "src/db/sqlite.ts",
-        *(f"src/security/{name}.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors"]),
-        *(f"test/security/{name}.test.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"]),
+        *(f"src/security/{name}.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "authorization"]),
+        *(f"test/security/{name}.test.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"]),
+        "src/cli/grant-role.ts",
+        "src/api/item-routes.ts",
+        "docs/index.md",
+        "docs/adding-a-route.md",
+        "docs/practices/authorization.md",
     ]:
         assert (project / expected).is_file(), f"{expected} was not generated"
     assert result.answers["framework"] == "express"

@@ -11,7 +11,7 @@ import pytest
 from conftest import ROOT, generate, npm
 from matrix import COMBINATIONS, combination_id, markdown_table
 
-PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain"}
+PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"}
 # Practice 4's proofs: token checks and sessions; a public API has neither.
 AUTH_PROOF_FILES = {"jwt", "sessions"}
 DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "mongodb.ts"}

@@ -194,7 +194,7 @@ import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const { startServer } = await import(pathToFileURL(process.env.VERIFY_SERVER_SUPPORT).href);
 const server = await startServer(JSON.parse(process.env.VERIFY_SERVER_ENV));
-process.stdout.write(`${JSON.stringify({ url: server.url })}\\n`);
+process.stdout.write(`${JSON.stringify({ url: server.url, databaseUrl: server.database.url })}\\n`);
 await new Promise((resolve) => {
   process.stdin.on('end', resolve);
   process.stdin.on('close', resolve);
@@ -209,8 +209,9 @@ process.exit(0);
 
 
 class RunningApp:
-    def __init__(self, url: str, output_file: Path) -> None:
+    def __init__(self, url: str, database_url: str, output_file: Path) -> None:
         self.url = url
+        self.database_url = database_url
         self.output_file = output_file
 
     def output(self) -> str:
@@ -263,13 +264,14 @@ def running_app(project: Path, env: dict[str, str] | None = None) -> Iterator[Ru
     try:
         line = first_line[0] if first_line else ""
         try:
-            url = json.loads(line)["url"]
+            started = json.loads(line)
+            url, database_url = started["url"], started["databaseUrl"]
         except (ValueError, KeyError, TypeError):
             _stop_group(process)
             raise VerificationError(
                 f"the generated server did not start within {START_TIMEOUT_SECONDS} s in {project}:\n{_tail(''.join(stderr_chunks))}\n{line}"
             ) from None
-        yield RunningApp(url, output_file)
+        yield RunningApp(url, database_url, output_file)
     finally:
         if process.poll() is None:
             with contextlib.suppress(BrokenPipeError, OSError):
@@ -306,11 +308,20 @@ def _request(method: str, url: str, body: dict[str, object] | None = None, token
         return status, raw.decode(errors="replace")
 
 
-def obtain_access_token(base_url: str) -> str:
-    """Registers the verifier's account and logs in, as a client would."""
+def obtain_access_token(base_url: str, project: Path, database_url: str) -> str:
+    """Registers the verifier's account, makes it an admin the way an operator would
+    (`npm run grant-role`), and logs in: every route, admin-only ones included, is then
+    exercised past its access check."""
     status, body = _request("POST", f"{base_url}/api/auth/register", VERIFIER)
     if status != 201:
         raise VerificationError(f"POST /api/auth/register for the verifier answered {status}: {body}")
+    granted = _run(
+        [node_binary(), "--no-warnings", "src/cli/grant-role.ts", "--email", str(VERIFIER["email"]), "--role", "admin"],
+        cwd=project,
+        env={**_environment(), "DATABASE_URL": database_url},
+    )
+    if granted.returncode != 0:
+        raise VerificationError(f"grant-role for the verifier exited {granted.returncode}: {granted.stderr}")
     status, body = _request("POST", f"{base_url}/api/auth/login", {"email": VERIFIER["email"], "password": VERIFIER["password"]})
     if status != 200 or not isinstance(body, dict) or not isinstance(body.get("accessToken"), str):
         raise VerificationError(f"POST /api/auth/login for the verifier answered {status}: {body}")
@@ -451,7 +462,7 @@ def run_schemathesis(
         operations = _operations(document)
         # With accounts (auth jwt, jwt-asymmetric) every request carries a real token; a public
         # API (auth none) has no login to get one from.
-        token = obtain_access_token(app.url) if "/api/auth/login" in document.get("paths", {}) else None
+        token = obtain_access_token(app.url, project, app.database_url) if "/api/auth/login" in document.get("paths", {}) else None
         command = schemathesis_command(app.url, token, config_file, report_file, events_file, max_examples, seed)
         result = _run(command, cwd=workdir, timeout=SCHEMATHESIS_TIMEOUT_SECONDS)
     # The server has stopped: its whole output is written.
