@@ -1,11 +1,12 @@
 /**
  * One bounded measurement with autocannon, for bench/run.py: node bench/load.mjs '<json>'
- * where json = { url, scenario, token, connections, duration, expect }.
+ * where json = { url, scenario, token, itemId, connections, duration, expect }.
  * Prints one JSON line: requests per second, latency percentiles (ms), status counts, errors.
  *
  * Scenarios (the generated API's routes):
  *   me      GET /api/users/me with a valid Bearer token (expects 200)
- *   create  POST /api/users with a valid body, a new email each request (expects 201)
+ *   create  POST /api/items with a valid body (expects 201)
+ *   patch   PATCH /api/items/:id of an item the caller owns, done toggled each request (expects 200)
  *   unauth  GET /api/users/me without a token (expects 401)
  */
 import autocannon from 'autocannon';
@@ -19,11 +20,20 @@ const scenarios = {
   unauth: { method: 'GET', path: '/api/users/me', headers: {} },
   create: {
     method: 'POST',
-    path: '/api/users',
+    path: '/api/items',
     headers: { authorization: `Bearer ${plan.token}`, 'content-type': 'application/json' },
     setupRequest(request) {
       sequence += 1;
-      return { ...request, body: JSON.stringify({ email: `load-${run}-${sequence}@example.test`, name: 'Load', age: 30 }) };
+      return { ...request, body: JSON.stringify({ title: `Load ${run} ${sequence}` }) };
+    },
+  },
+  patch: {
+    method: 'PATCH',
+    path: `/api/items/${plan.itemId}`,
+    headers: { authorization: `Bearer ${plan.token}`, 'content-type': 'application/json' },
+    setupRequest(request) {
+      sequence += 1;
+      return { ...request, body: JSON.stringify({ done: sequence % 2 === 0 }) };
     },
   },
 };

@@ -9,8 +9,8 @@ In one run, on loopback, bounded in count and time:
    same framework version (bench/bare/*.ts: the same three routes, the same store, no security
    middleware), started side by side and measured with autocannon (pinned in bench/package.json,
    installed into bench/node_modules from bench/package-lock.json) in alternating order, several
-   rounds: GET /api/users/me with a valid token, POST /api/users with a valid body, and an
-   unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
+   rounds: GET /api/users/me with a valid token, POST /api/items with a valid body, PATCH of an
+   item the caller owns (the object-level check included), and an unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
 4. What each practice costs: scratch copies of the generated project with one piece taken out
    (never the template), measured against the complete project in alternating rounds.
    Proposed cheaper implementations are measured the same way.
@@ -54,7 +54,8 @@ FRAMEWORKS = ("express", "fastify")
 SCENARIOS = {
     # name: (what, expected status)
     "me": ("GET /api/users/me, valid token", 200),
-    "create": ("POST /api/users, valid body", 201),
+    "create": ("POST /api/items, valid body", 201),
+    "patch": ("PATCH /api/items/:id, owned item", 200),
     "unauth": ("GET /api/users/me, no token (401)", 401),
 }
 ORIGIN = "https://app.example.test"
@@ -94,7 +95,7 @@ ABLATIONS: dict[str, dict[str, list[Edit]]] = {
                 "const cors = { headers: {}, preflight: false };",
             ),
         ],
-        "rate limit": [Edit("src/app.ts", "res.set(await limiters.api.consume(clientKey(req.ip)));", "")],
+        "rate limit": [Edit("src/app.ts", "res.set(await limiters.api.consume(key));", "")],
         "jwt verification": [UNVERIFIED_TOKENS],
         "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
         "injection guard": [Edit("src/app.ts", "assertNoOperatorKeys(parts);", "")],
@@ -125,7 +126,7 @@ ALL_OUT = "all of the above"
 # Other implementations of the same protection, measured the same way and proven by the whole
 # proof suite first. Without the verified-token cache, every request checks the signature.
 ALTERNATIVES: dict[str, list[Edit]] = {
-    "no verified-token cache": [Edit("src/security/jwt.ts", "if (verified && Date.now() < verified.expiresAtMs) return verified.userId;", "")],
+    "no verified-token cache": [Edit("src/security/jwt.ts", "if (verified && Date.now() < verified.expiresAtMs) return verified.caller;", "")],
 }
 
 
@@ -182,6 +183,7 @@ class Server:
     url: str
     log: Path
     token: str = ""
+    item_id: str = ""
 
     def stop(self) -> None:
         for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
@@ -259,6 +261,14 @@ def log_in(server: Server) -> str:
     return str(body["accessToken"])
 
 
+def create_item(server: Server) -> str:
+    """The item the PATCH scenario changes, owned by the logged-in account (hardened) or the seeded one (bare)."""
+    status, body = http("POST", f"{server.url}/api/items", {"title": "Benchmark item"}, token=server.token)
+    if status != 201:
+        raise SystemExit(f"bench: POST /api/items on {server.name} answered {status}: {body}")
+    return str(body["id"])
+
+
 # --- Measuring -----------------------------------------------------------------------------------
 
 
@@ -311,6 +321,7 @@ def load(server: Server, scenario: str, duration: int, settings: Settings) -> di
         "url": server.url,
         "scenario": scenario,
         "token": server.token,
+        "itemId": server.item_id,
         "connections": settings.connections,
         "duration": duration,
         "expect": SCENARIOS[scenario][1],
@@ -422,6 +433,7 @@ def server_environment(directory: Path, jwt: dict[str, str], settings: Settings)
 def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Settings) -> Server:
     server = start_server(name, directory, "src/server.ts", server_environment(directory, jwt, settings), settings.server_cpu)
     server.token = log_in(server)
+    server.item_id = create_item(server)
     return server
 
 
@@ -432,6 +444,7 @@ def start_bare(framework: str, project: Path, workdir: Path, settings: Settings)
     env = {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
     server = start_server("bare", directory, "bench/bare.ts", env, settings.server_cpu)
     server.token = "bare-server-reads-no-token"
+    server.item_id = create_item(server)
     return server
 
 

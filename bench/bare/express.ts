@@ -5,14 +5,16 @@
  *
  * bench/run.py copies this file into bench/ of a scratch copy of the generated project, so
  * `express` and `../src/db/index.ts` resolve to exactly what the hardened server runs.
- * The user of GET /api/users/me is fixed at start (there is no token to read it from).
+ * The user of GET /api/users/me and the owner of items are fixed at start (there is no token to
+ * read them from).
  */
 import express from 'express';
-import { openStore, type User } from '../src/db/index.ts';
+import { openStore, type Item, type User } from '../src/db/index.ts';
 
 const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
 const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
+const publicItem = (item: Item) => ({ id: item.id, title: item.title, done: item.done, ownerId: item.ownerId, createdAt: item.createdAt.toISOString() });
 
 const app = express();
 // The hardened app turns ETags off too (it sends no-store); keep that difference out of the numbers.
@@ -28,10 +30,16 @@ app.get('/api/users/me', async (req, res) => {
   res.json(user ? publicUser(user) : null);
 });
 
-app.post('/api/users', async (req, res) => {
-  const { email, name, age } = req.body as { email: string; name: string; age: number };
-  const user = await store.createUser({ email, name, age, passwordHash: null, createdBy: seeded.id });
-  res.status(201).json(publicUser(user));
+app.post('/api/items', async (req, res) => {
+  const { title, done } = req.body as { title: string; done?: boolean };
+  const item = await store.createItem({ title, done: done ?? false, ownerId: seeded.id });
+  res.status(201).json(publicItem(item));
+});
+
+app.patch('/api/items/:id', async (req, res) => {
+  const item = await store.updateItem(req.params.id, req.body as { title?: string; done?: boolean });
+  if (!item) res.status(404).json({ error: 'Item not found' });
+  else res.json(publicItem(item));
 });
 
 const server = app.listen(Number(process.env.PORT ?? 0), process.env.HOST ?? '127.0.0.1', () => {

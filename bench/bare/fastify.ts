@@ -5,14 +5,16 @@
  *
  * bench/run.py copies this file into bench/ of a scratch copy of the generated project, so
  * `fastify` and `../src/db/index.ts` resolve to exactly what the hardened server runs.
- * The user of GET /api/users/me is fixed at start (there is no token to read it from).
+ * The user of GET /api/users/me and the owner of items are fixed at start (there is no token to
+ * read them from).
  */
 import Fastify from 'fastify';
-import { openStore, type User } from '../src/db/index.ts';
+import { openStore, type Item, type User } from '../src/db/index.ts';
 
 const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
 const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
+const publicItem = (item: Item) => ({ id: item.id, title: item.title, done: item.done, ownerId: item.ownerId, createdAt: item.createdAt.toISOString() });
 
 const app = Fastify({ logger: false });
 
@@ -22,10 +24,15 @@ app.get('/api/users/me', async (request, reply) => {
   return user ? publicUser(user) : null;
 });
 
-app.post('/api/users', async (request, reply) => {
-  const { email, name, age } = request.body as { email: string; name: string; age: number };
-  const user = await store.createUser({ email, name, age, passwordHash: null, createdBy: seeded.id });
-  return reply.code(201).send(publicUser(user));
+app.post('/api/items', async (request, reply) => {
+  const { title, done } = request.body as { title: string; done?: boolean };
+  const item = await store.createItem({ title, done: done ?? false, ownerId: seeded.id });
+  return reply.code(201).send(publicItem(item));
+});
+
+app.patch('/api/items/:id', async (request, reply) => {
+  const item = await store.updateItem((request.params as { id: string }).id, request.body as { title?: string; done?: boolean });
+  return item ? publicItem(item) : reply.code(404).send({ error: 'Item not found' });
 });
 
 const url = await app.listen({ port: Number(process.env.PORT ?? 0), host: process.env.HOST ?? '127.0.0.1' });

@@ -12,6 +12,17 @@ function withinMailboxLimits(address: string): boolean {
   return octets(address.slice(0, at)) <= 64 && address.slice(at + 1).split('.').every((label) => octets(label) <= 63);
 }
 
+/**
+ * No C0 control character (tab aside) and no DEL in any text the API takes: PostgreSQL refuses
+ * NUL in text outright (a 500, before this rule), and none of them belongs in a name, a title or
+ * a credential. Part of every string schema below, so the OpenAPI document says it too.
+ */
+// Matching control characters is the point of this pattern.
+// eslint-disable-next-line no-control-regex
+const NO_CONTROL_CHARACTERS = /^[^\x00-\x08\x0a-\x1f\x7f]*$/;
+export const withoutControlCharacters = <Schema extends z.ZodString>(schema: Schema): Schema =>
+  schema.regex(NO_CONTROL_CHARACTERS, 'must not contain control characters') as Schema;
+
 export const email = z.email().max(254).toLowerCase().refine(withinMailboxLimits, 'local part over 64 octets or domain label over 63');
 /**
  * Not blank: one character that String.prototype.trim keeps. JavaScript's whitespace is spelled
@@ -24,7 +35,7 @@ const NOT_BLANK = /[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205
  * Length and blankness are checked on the name as sent, then it is trimmed: the OpenAPI document
  * (minLength 1, maxLength 100, the pattern above) describes exactly what is accepted.
  */
-export const name = z.string().min(1, { abort: true }).max(100).regex(NOT_BLANK, 'must not be blank').trim();
+export const name = withoutControlCharacters(z.string().min(1, { abort: true }).max(100).regex(NOT_BLANK, 'must not be blank')).trim();
 export const age = z.number().int().min(13).max(120);
 
 /** The article's UserSchema, strict. */
@@ -40,7 +51,7 @@ export const PublicUser = z.object({ id: z.uuid(), email: z.email(), name: z.str
 export const CurrentUser = PublicUser.extend({ roles: z.array(z.string()) });
 
 /** An item's title: 1 to 200 characters as sent, not blank, then trimmed. */
-export const title = z.string().min(1, { abort: true }).max(200).regex(NOT_BLANK, 'must not be blank').trim();
+export const title = withoutControlCharacters(z.string().min(1, { abort: true }).max(200).regex(NOT_BLANK, 'must not be blank')).trim();
 
 export const NewItemSchema = z.strictObject({ title, done: z.boolean().optional() }).meta({ examples: [{ title: 'Write the release notes', done: false }] });
 /** At least one field: an empty patch is a mistake, not a no-op. */

@@ -49,17 +49,19 @@ describe('validation: strict zod schemas on body, params and query', () => {
   });
 
   it('agrees with its OpenAPI document on names: blank ones refused, surrounding spaces counted, then trimmed', async () => {
-    type StringSchema = { minLength: number; maxLength: number; pattern: string };
+    type StringSchema = { minLength: number; maxLength: number; pattern?: string; allOf?: { pattern: string }[] };
     type Document = { paths: Record<string, { post: { requestBody: { content: Record<string, { schema: { properties: { name: StringSchema } } }> } } }> };
     const document = await request<Document>(server, '/openapi.json');
     const documented = document.body.paths['/api/users']?.post.requestBody.content['application/json']?.schema.properties.name;
     assert.ok(documented, document.text);
     // JSON Schema lengths count code points and patterns are unanchored ECMA-262 regular expressions.
-    const pattern = new RegExp(documented.pattern, 'u');
-    const valid = (name: string) => [...name].length >= documented.minLength && [...name].length <= documented.maxLength && pattern.test(name);
+    const patterns = [documented.pattern, ...(documented.allOf ?? []).map((part) => part.pattern)].filter((part) => part !== undefined).map((part) => new RegExp(part, 'u'));
+    assert.ok(patterns.length >= 2, 'the name documents both its patterns (not blank, no control characters)');
+    const valid = (name: string) =>
+      [...name].length >= documented.minLength && [...name].length <= documented.maxLength && patterns.every((pattern) => pattern.test(name));
     // Characters outside the BMP count once, though they are two UTF-16 units (and so, for
     // MongoDB, two units of mongoose's maxlength): the database must take what the API accepts.
-    const samples = ['Ada', ' Ada ', '\u00a0Ada', 'a'.repeat(100), '\u{1f600}'.repeat(100), '', ' ', '\u000b\f', '\u00a0', '\ufeff', '\u2028\u3000', ` ${'a'.repeat(100)}`, 'a'.repeat(101), '\u{1f600}'.repeat(101)];
+    const samples = ['Ada', ' Ada ', '\u00a0Ada', 'a'.repeat(100), '\u{1f600}'.repeat(100), 'A\tda', '', ' ', '\u000b\f', '\u00a0', '\ufeff', '\u2028\u3000', ` ${'a'.repeat(100)}`, 'a'.repeat(101), '\u{1f600}'.repeat(101), 'A\u0000da', 'Ada\n', '\u001b[31mAda'];
     for (const name of samples) {
       const response = await request<ValidationError & { name: string }>(server, '/api/users', { body: { email: uniqueEmail(), name, age: 30 }, token: user.accessToken });
       const label = JSON.stringify(name);
@@ -68,10 +70,49 @@ describe('validation: strict zod schemas on body, params and query', () => {
         assert.equal(response.body.name, name.trim());
       } else {
         assert.equal(response.status, 400, `${label} is documented as invalid: ${response.text}`);
-        assert.deepEqual(response.body.details.map((detail) => detail.path), ['name'], response.text);
+        assert.deepEqual([...new Set(response.body.details.map((detail) => detail.path))], ['name'], response.text);
       }
     }
-    assert.deepEqual(samples.map(valid), [true, true, true, true, true, false, false, false, false, false, false, false, false, false], 'the samples mean what they say');
+    assert.deepEqual(samples.map(valid), [true, true, true, true, true, true, false, false, false, false, false, false, false, false, false, false, false, false], 'the samples mean what they say');
+  });
+
+  it('refuses control characters in every string field of every body, naming the field', async () => {
+    type Schema = { type?: string; format?: string; minLength?: number; minimum?: number; properties?: Record<string, Schema>; required?: string[] };
+    type Document = { paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: Schema }> } }>> };
+    const { body: document } = await request<Document>(server, '/openapi.json');
+    /** A value the field's schema accepts: letters for text, a fresh address for an email. */
+    const validValue = (schema: Schema): unknown => {
+      if (schema.type === 'integer' || schema.type === 'number') return Math.max(schema.minimum ?? 0, 30);
+      if (schema.type === 'boolean') return true;
+      return schema.format === 'email' ? uniqueEmail('control') : 'a'.repeat(Math.max(schema.minLength ?? 1, 16));
+    };
+    let fields = 0;
+    for (const [path, methods] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        const schema = operation.requestBody?.content['application/json']?.schema;
+        if (!schema?.properties || path.includes('{')) continue;
+        const valid = Object.fromEntries(Object.entries(schema.properties).map(([field, property]) => [field, validValue(property)]));
+        for (const [field, property] of Object.entries(schema.properties)) {
+          if (property.type !== 'string') continue;
+          fields += 1;
+          for (const control of ['\u0000', '\u0001', '\n', '\r', '\u001b', '\u001f', '\u007f']) {
+            const text = String(valid[field]);
+            const tainted = property.format === 'email' ? `${control}${text}` : `${text.slice(0, 2)}${control}${text.slice(2)}`;
+            const response = await request<ValidationError>(server, path, { method: method.toUpperCase(), body: { ...valid, [field]: tainted }, token: user.accessToken });
+            const label = `${method.toUpperCase()} ${path} ${field} with ${JSON.stringify(control)}`;
+            assert.equal(response.status, 400, `${label}: ${response.text}`);
+            assert.ok(response.body.details.some((detail) => detail.location === 'body' && detail.path === field), `${label}: ${response.text}`);
+          }
+        }
+      }
+    }
+    assert.ok(fields >= 3, `only ${fields} string fields found`);
+  });
+
+  it('keeps a tab inside text, where text allows it', async () => {
+    const response = await request<ValidationError & { title: string }>(server, '/api/items', { body: { title: 'Col A\tCol B' }, token: user.accessToken });
+    assert.equal(response.status, 201, response.text);
+    assert.equal(response.body.title, 'Col A\tCol B');
   });
 
   it('refuses a body that is not an object', async () => {

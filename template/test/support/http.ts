@@ -1,5 +1,6 @@
 /** Small HTTP helpers shared by the proofs. */
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import type { RunningServer } from './server.ts';
 
 export interface JsonResponse<T = Record<string, unknown>> {
@@ -40,4 +41,34 @@ export function isJsonError(response: JsonResponse<unknown>): boolean {
     response.headers.get('content-type') === 'application/json; charset=utf-8' &&
     typeof (response.body as { error?: unknown } | undefined)?.error === 'string'
   );
+}
+
+/**
+ * A request whose target is sent exactly as given: fetch() would normalise dot segments and
+ * case, and could never send an absolute-form target (`GET http://host/path`), as an attacker can.
+ */
+export function rawRequest(
+  server: RunningServer,
+  method: string,
+  target: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string; body: unknown }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest({ host: hostname, port, method, path: target, headers: options.headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => {
+        let body: unknown;
+        try {
+          body = text ? JSON.parse(text) : undefined;
+        } catch {
+          body = undefined;
+        }
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text, body });
+      });
+    });
+    outgoing.on('error', reject);
+    outgoing.end(options.body);
+  });
 }
