@@ -93,9 +93,17 @@ export interface Store {
   deleteItem(id: string): Promise<boolean>;
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
-  /** Atomically marks an active token used; a second use of the same token reports 'reused'. */
+  /**
+   * Atomically marks an active token used; a second use of the same token, or any use of a
+   * token whose family is revoked, reports 'reused'.
+   */
   useRefreshToken(jti: string, now: Date): Promise<RefreshTokenUse>;
-  revokeRefreshFamily(family: string): Promise<void>;
+  /**
+   * Revokes the family itself, not just the tokens it has now: a successor issued by a refresh
+   * that raced this revocation is refused when it is used. Kept until `until`, past the expiry
+   * of any token the family can still hold.
+   */
+  revokeRefreshFamily(family: string, until: Date): Promise<void>;
   close(): Promise<void>;
 }
 
