@@ -5,6 +5,10 @@ Copier calls this file in two ways (see copier.yml):
 
 As a task (`--operation copy|update`), after each render.
   copy (also `copier recopy`):
+    - makes sure `copier update` will find the template again: a `_src_path` that is a
+      relative path (`copier copy . ../api` records `.`, which the project later reads as
+      itself) is replaced by the template's absolute path; a template that is not a git
+      repository is refused, since updates need its history;
     - writes `.env` with fresh random secrets, unless the project already has one;
     - writes `package-lock.json` for exactly the dependencies the answers chose, cut from
       the template's tested lockfile (hooks/npm/package-lock.json); if one exists but locks
@@ -39,6 +43,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -116,6 +121,63 @@ def write_lockfile(project: Path, template_root: Path) -> None:
         return
     manifest = json.loads((project / "package.json").read_text(encoding="utf-8"))
     _write_json(lock_file, prune_lockfile(load_union_lock(template_root), manifest))
+
+
+# --- Where `copier update` will look for the template -----------------------------------
+
+REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
+
+
+class RefusedSource(Exception):
+    """The project could never be updated from where it was copied."""
+
+
+def _git_repository(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix == ".bundle"
+    result = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+    return result.returncode == 0 and Path(result.stdout.strip()).resolve() == path.resolve()
+
+
+def _not_a_repository(source: str) -> RefusedSource:
+    return RefusedSource(
+        f"the template {source!r} is not a git repository, so `copier update` could never bring "
+        "this project its fixes. Copy from a git clone of Rampart (by its absolute path) or from "
+        "the repository's URL."
+    )
+
+
+def updatable_source(source: str, template_root: Path) -> str:
+    """The `_src_path` to record: `source` itself when `copier update` can find it from the
+    project, else the absolute path of the repository Copier cloned (its clone's origin)."""
+    if REMOTE_SOURCE.match(source) or (Path(source).expanduser().is_absolute() and _git_repository(Path(source).expanduser())):
+        return source
+    origin = _git(template_root, "remote", "get-url", "origin").strip()
+    if REMOTE_SOURCE.match(origin):
+        return origin
+    if origin and _git_repository(Path(origin)):
+        return str(Path(origin).resolve())
+    raise _not_a_repository(source)
+
+
+def record_updatable_source(project: Path, template_root: Path, answers_file: str) -> None:
+    """Refuses a template copy that could never be updated, and repairs a relative source."""
+    import yaml
+
+    answers_path = project / answers_file
+    text = answers_path.read_text(encoding="utf-8")
+    answers = yaml.safe_load(text) or {}
+    source, commit = str(answers.get("_src_path", "")), str(answers.get("_commit", ""))
+    if not commit:  # Copier records no commit for a template outside git
+        raise _not_a_repository(source)
+    fixed = updatable_source(source, template_root)
+    if fixed != source:
+        replacement = yaml.safe_dump({"_src_path": fixed}, allow_unicode=True, width=10_000).strip()
+        answers_path.write_text(re.sub(r"^_src_path:.*$", lambda _: replacement, text, count=1, flags=re.MULTILINE), encoding="utf-8")
+        say(f"recorded the template as {fixed} (not {source!r}), so `copier update` finds it from the project")
+    if re.fullmatch(r"[0-9a-f]{7,40}", commit):  # `git describe --always` found no tag
+        say(f"the template has no release tag at {commit}: `copier update` needs a project generated "
+            "from a tagged release (docs/releasing.md)")
 
 
 # --- Reconciling an existing lock with package.json -------------------------------------
@@ -485,6 +547,7 @@ def main() -> int:
         if args.finish_update:
             return finish_update(args.project, args.template_root, args.answers_file)
         if args.operation == "copy":
+            record_updatable_source(args.project, args.template_root, args.answers_file)
             write_env(args.project)
             if (args.project / "package-lock.json").exists():
                 outcome = reconcile_lockfile(args.project, args.template_root)
@@ -494,6 +557,9 @@ def main() -> int:
                 write_lockfile(args.project, args.template_root)
         else:
             write_lockfile(args.project, args.template_root)
+    except RefusedSource as error:
+        say(f"refused: {error}")
+        return 1
     except (OSError, ValueError, KeyError) as error:
         print(f"rampart: could not finish the project: {error}", file=sys.stderr)
         return 1
