@@ -7,6 +7,9 @@ cut down per project to exactly what its package.json asks for.
 Cutting is npm's own resolution walked backwards: starting from the root's dependencies,
 follow each package's dependencies through node_modules lookup (nearest ancestor first) and
 keep what is reached. Dev flags are recomputed, since a package can become dev-only.
+
+Every lock is written the way npm writes it (`npm_json`), byte for byte, so the team's first
+`npm install` changes only what it installs.
 """
 
 from __future__ import annotations
@@ -24,6 +27,49 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 NPM_DIR = ROOT / "hooks" / "npm"
 ROOT_FIELDS = ("name", "version", "license", "dependencies", "devDependencies", "optionalDependencies", "engines")
+
+# --- npm's own JSON layout -------------------------------------------------------------
+# npm writes package-lock.json with json-stringify-nice: in every object, keys holding a
+# scalar (or an array) come before keys holding an object; within each group, npm's
+# preferred keys come first in this order, then the rest by `localeCompare(.., 'en')`.
+NPM_PREFERRED_KEYS = ("name", "version", "lockfileVersion", "resolved", "integrity", "requires", "packages", "dependencies")
+# ICU's root collation order for ASCII punctuation and symbols, which localeCompare uses:
+# all of them before digits, digits before letters, letters compared without case first.
+_ICU_PUNCTUATION = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
+
+
+def _collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """A sort key that orders ASCII strings as `a.localeCompare(b, 'en')` does."""
+    primary, tertiary = [], []
+    for char in text:
+        if char in _ICU_PUNCTUATION:
+            primary.append(_ICU_PUNCTUATION.index(char))
+        elif char.isascii() and char.isalnum():
+            primary.append(100 + int(char) if char.isdigit() else 200 + ord(char.lower()))
+        else:
+            primary.append(1000 + ord(char))
+        # Lowercase before uppercase when the letters are otherwise equal.
+        tertiary.append(1 if char.isupper() else 0)
+    return tuple(primary), tuple(tertiary)
+
+
+def _npm_order(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_npm_order(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+
+    def key(item: tuple[str, Any]) -> tuple[bool, int, Any]:
+        name, child = item
+        preferred = NPM_PREFERRED_KEYS.index(name) if name in NPM_PREFERRED_KEYS else len(NPM_PREFERRED_KEYS)
+        return isinstance(child, dict), preferred, _collation_key(name)
+
+    return {name: _npm_order(child) for name, child in sorted(value.items(), key=key)}
+
+
+def npm_json(data: dict[str, Any]) -> str:
+    """`data` as npm itself writes package-lock.json: the same bytes `npm install` would."""
+    return json.dumps(_npm_order(data), indent=2, ensure_ascii=False) + "\n"
 
 
 def _resolve(packages: dict[str, Any], from_location: str, name: str) -> str | None:
@@ -78,7 +124,7 @@ def prune_lockfile(union_lock: dict[str, Any], manifest: dict[str, Any]) -> dict
     development = _reach(packages, list(manifest.get("devDependencies", {})))
     root = {field: manifest[field] for field in ROOT_FIELDS if field in manifest}
     kept: dict[str, Any] = {"": root}
-    for location in sorted(production | development):
+    for location in sorted(production | development, key=_collation_key):
         entry = {key: value for key, value in packages[location].items() if key not in ("dev", "devOptional")}
         if location not in production:
             entry["dev"] = True

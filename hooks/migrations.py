@@ -48,10 +48,22 @@ def committed(project: Path, relpath: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
+def render(source: str, ref: str, answers: dict, relpath: str) -> bytes | None:
+    """`relpath` as Rampart at `ref` renders it for these answers (no tasks, no npm)."""
+    from copier import run_copy
+
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    with tempfile.TemporaryDirectory(prefix="rampart-render-") as scratch:
+        destination = Path(scratch) / "project"
+        run_copy(source, destination, data=data, vcs_ref=ref, defaults=True, quiet=True,
+                 skip_tasks=True, unsafe=True, overwrite=True)
+        rendered = destination / relpath
+        return rendered.read_bytes() if rendered.is_file() else None
+
+
 def previous_render(project: Path, relpath: str, answers_file: str) -> bytes | None:
     """`relpath` as the previously applied Rampart version rendered it for these answers."""
     import yaml
-    from copier import run_copy
 
     answers_text = committed(project, answers_file)
     if answers_text is None:
@@ -60,13 +72,7 @@ def previous_render(project: Path, relpath: str, answers_file: str) -> bytes | N
     source, commit = answers.get("_src_path"), answers.get("_commit")
     if not source or not commit:
         return None
-    data = {key: value for key, value in answers.items() if not key.startswith("_")}
-    with tempfile.TemporaryDirectory(prefix="rampart-previous-") as scratch:
-        destination = Path(scratch) / "project"
-        run_copy(str(source), destination, data=data, vcs_ref=str(commit), defaults=True, quiet=True,
-                 skip_tasks=True, unsafe=True, overwrite=True)
-        rendered = destination / relpath
-        return rendered.read_bytes() if rendered.is_file() else None
+    return render(str(source), str(commit), answers, relpath)
 
 
 def merge(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, int]:

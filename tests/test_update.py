@@ -34,6 +34,7 @@ from update_support import (
     git,
     leftovers,
     project_files,
+    release_2_1_0,
     team_edits,
 )
 
@@ -225,6 +226,63 @@ def test_conflict_rej_mode_keeps_the_teams_hunk_in_a_rej_file(template: Path, tm
     assert "+      - uses: actions/checkout@v5" in rejected
     assert ".github/workflows/ci.yml.rej: rejected hunks" in output
     assert leftovers(project) == [".github/workflows/ci.yml.rej"]
+
+
+@pytest.fixture(scope="session")
+def template_dropping_a_dependency(template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same history plus 2.1.0, which removes the dependency 1.1.0 added."""
+    repo = Path(shutil.copytree(template, tmp_path_factory.mktemp("rampart-2.1") / "template", symlinks=True))
+    release_2_1_0(repo)
+    return repo
+
+
+def test_a_dependency_added_next_to_one_the_release_drops_is_merged_as_data(template_dropping_a_dependency: Path, tmp_path: Path) -> None:
+    """The team's most common edit, a new dependency (here sorted right after ipaddr.js) and a
+    script, meets a release that drops ipaddr.js: as text, package.json conflicts; as data,
+    both changes apply, and the lock is re-cut offline."""
+    project = generate_at(template_dropping_a_dependency, tmp_path / "project", "2.0.0")
+    npm("install", "--save-exact", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund", "--prefer-offline", "ms@2.1.3", cwd=project)
+    npm("pkg", "set", "scripts.seed=node src/seed.ts", cwd=project)
+    ours = json.loads((project / "package.json").read_text())
+    assert list(ours["dependencies"]).index("ms") == list(ours["dependencies"]).index("ipaddr.js") + 1
+    commit_and_tag(project, "ms, and a seed script")
+
+    result = copier(*UPDATE, cwd=project)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert leftovers(project) == [], output
+    manifest = json.loads((project / "package.json").read_text())
+    assert "ipaddr.js" not in manifest["dependencies"], "the release's removal was not applied"
+    assert manifest["dependencies"]["ms"] == "2.1.3" and manifest["scripts"]["seed"] == "node src/seed.ts", "the team's changes were lost"
+    assert {key: value for key, value in manifest["dependencies"].items() if key != "ms"} == {
+        key: value for key, value in ours["dependencies"].items() if key not in ("ms", "ipaddr.js")
+    }
+    assert "package.json merged as data" in output and "UPDATE CONFLICTS" not in output, output
+    assert git(project, "ls-files", "--unmerged").stdout == ""
+    lock = assert_lock_matches_manifest(project)
+    assert "node_modules/ipaddr.js" not in lock["packages"] and "re-cut offline" in output
+
+
+def test_package_json_merge_keeps_both_sides_and_names_true_clashes() -> None:
+    base = {"scripts": {"start": "node a", "test": "node --test"}, "dependencies": {"pino": "10.4.0", "zod": "4.6.7", "ipaddr.js": "2.5.0"}, "devDependencies": {"eslint": "10.15.0"}}
+    ours = {  # added dayjs and a script, bumped pino, removed eslint, pinned zod its own way
+        "scripts": {"start": "node a", "test": "node --test", "seed": "node seed"},
+        "dependencies": {"dayjs": "1.11.13", "ipaddr.js": "2.5.0", "pino": "10.5.0", "zod": "4.6.0"},
+        "devDependencies": {},
+    }
+    theirs = {  # added lint, changed test, dropped ipaddr.js, bumped zod, added a dev dependency
+        "scripts": {"start": "node a", "lint": "eslint .", "test": "node --test --x"},
+        "dependencies": {"pino": "10.4.0", "zod": "4.6.8"},
+        "devDependencies": {"eslint": "10.15.0", "typescript": "6.0.3"},
+    }
+    merged, clashes = post_generate.merge_manifests(base, ours, theirs)
+    assert merged == {
+        "scripts": {"start": "node a", "lint": "eslint .", "test": "node --test --x", "seed": "node seed"},
+        "dependencies": {"dayjs": "1.11.13", "pino": "10.5.0", "zod": "4.6.0"},
+        "devDependencies": {"typescript": "6.0.3"},
+    }
+    assert list(merged["scripts"]) == ["start", "lint", "test", "seed"]
+    assert clashes == [("dependencies", "zod")]
 
 
 def test_generated_project_carries_its_update_path(latest: Path) -> None:

@@ -143,6 +143,21 @@ def release_2_0_0(repo: Path) -> None:
     commit_and_tag(repo, "2.0.0: src/project.ts is now src/settings.ts", "2.0.0")
 
 
+def release_2_1_0(repo: Path) -> None:
+    """Drops ipaddr.js again (Express projects no longer need it): a removed dependency."""
+    manifest = repo / "template/package.json.jinja"
+    text = manifest.read_text(encoding="utf-8")
+    pin = re.search(r'^\s*\["ipaddr.js", "2.5.0"\],\n', text, re.MULTILINE)
+    assert pin, "2.0.0 no longer pins ipaddr.js"
+    manifest.write_text(text[: pin.start()] + text[pin.end():], encoding="utf-8")
+    for union_file in (repo / "hooks/npm/package.json", repo / "hooks/npm/package-lock.json"):
+        data = json.loads(union_file.read_text(encoding="utf-8"))
+        root = data["packages"][""] if "packages" in data else data
+        del root["dependencies"]["ipaddr.js"]
+        union_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    commit_and_tag(repo, "2.1.0: ipaddr.js dropped", "2.1.0")
+
+
 def build_template_history(repo: Path) -> Path:
     repo.mkdir(parents=True)
     release_1_0_0(repo)

@@ -147,7 +147,7 @@ const environmentSchema = z
     BODY_LIMIT: bodyLimit,
     RATE_LIMIT_WINDOW_MS: integer(defaults.rateLimitWindowMinutes * 60_000, 1000, 24 * 60 * 60_000),
     RATE_LIMIT_MAX: integer(defaults.rateLimitMax, 1, 10_000_000),
-    AUTH_RATE_LIMIT_MAX: integer(defaults.authRateLimitMax, 1, 10_000_000),
+    AUTH_RATE_LIMIT_MAX: integer(defaults.authRateLimitMax, 1, 100_000),
     AUTH_ACCOUNT_LOCKOUT_MAX: integer(10, 1, 10_000_000),
     HEADERS_TIMEOUT_MS: integer(10_000, 100, 120_000),
     REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),

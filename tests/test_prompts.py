@@ -1,0 +1,123 @@
+"""The questions as a person answers them: in a real terminal (tmux) 80 columns wide.
+
+Copier shows a refused answer on the prompt's bottom line as "Validation error for question
+'NAME': " and the first line of the template's message, cut at the terminal's width; the test
+reads that line as the person sees it. About 15 seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+WIDTH = 80
+
+
+
+@pytest.fixture(autouse=True)
+def tmux_installed() -> None:
+    if shutil.which("tmux") is None:
+        pytest.fail("tmux is missing: `bash .ci/services/tmux.sh` installs it (.ci/run does)", pytrace=False)
+
+
+class Terminal:
+    """One tmux session on a server of its own, so nothing else's sessions are touched."""
+
+    def __init__(self, command: str, cwd: Path) -> None:
+        self.socket = f"rampart-prompts-{os.getpid()}"
+        self.tmux(["new-session", "-d", "-s", "t", "-x", str(WIDTH), "-y", "30", "-c", str(cwd), command])
+
+    def tmux(self, arguments: list[str]) -> str:
+        return subprocess.run(["tmux", "-L", self.socket, *arguments], capture_output=True, text=True, check=True).stdout
+
+    def screen(self) -> list[str]:
+        return self.tmux(["capture-pane", "-t", "t", "-p"]).splitlines()
+
+    def wait_for(self, text: str, timeout: float = 60) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            lines = self.screen()
+            if any(text in line for line in lines):
+                return lines
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen:\n" + "\n".join(self.screen()))
+
+    def answer(self, text: str) -> None:
+        """Replaces the proposed answer (Copier pre-fills the default) with `text`."""
+        self.tmux(["send-keys", "-t", "t", "C-u"])
+        self.tmux(["send-keys", "-t", "t", "-l", text])
+        self.tmux(["send-keys", "-t", "t", "Enter"])
+
+    def keys(self, *keys: str) -> None:
+        self.tmux(["send-keys", "-t", "t", *keys])
+
+    def shows_refusal(self, question: str, message: str) -> bool:
+        """Whether the bottom line, as shown, reads exactly `message` for `question` (it is
+        redrawn as the answer is typed, so wait for it)."""
+        expected = f"Validation error for question '{question}': {message}"
+        try:
+            lines = self.wait_for(expected, timeout=10)
+        except AssertionError:
+            return False
+        return any(line.rstrip() == expected for line in lines)
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
+
+
+def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
+    copier = shlex.join([sys.executable, "-m", "copier", "copy", "--trust", "--vcs-ref", "HEAD", str(ROOT), str(tmp_path / "api")])
+    terminal = Terminal(f"{copier}; echo COPIER-EXITED-$?; sleep 600", tmp_path)
+    try:
+        terminal.wait_for("Human-readable name of the API")
+        terminal.keys("Enter")
+        terminal.wait_for("npm package name")
+        terminal.answer("My App")
+        assert terminal.shows_refusal("package_slug", "not a valid npm package name"), terminal.screen()[-1]
+        terminal.answer("my-app")
+        terminal.wait_for("One-line description")
+        terminal.keys("Enter")
+        for question in ("HTTP framework", "Database"):
+            terminal.wait_for(question)
+            terminal.keys("Enter")
+        terminal.wait_for("Authentication")
+        terminal.keys("Down", "Down", "Enter")  # none: a public API
+        terminal.wait_for("Where rate-limit counters live")
+        terminal.keys("Enter")
+        terminal.wait_for("Browser origins allowed")
+        terminal.answer('["http://app.example.com"]')
+        assert terminal.shows_refusal("cors_origins", "plain http:// only for localhost"), terminal.screen()[-1]
+        terminal.answer('["https://app.example.com"]')
+        terminal.wait_for("Largest JSON request body")
+        for bad in ("*", "ten", "0", "20000"):
+            terminal.answer(bad)
+            assert terminal.shows_refusal("body_limit_kb", f"must be 1 to 10240, not '{bad}'"), terminal.screen()[-1]
+        terminal.answer("64")
+        terminal.wait_for("Length of the rate-limit window")
+        terminal.answer("*")
+        # The longest question name leaves 21 columns: what is wrong still fits.
+        assert terminal.shows_refusal("rate_limit_window_minutes", "must be 1 to 1440"), terminal.screen()[-1]
+        terminal.answer("15")
+        terminal.wait_for("Requests per client IP per window")
+        terminal.answer("1.5")
+        assert terminal.shows_refusal("rate_limit_max", "must be 1 to 10000000, not '1.5'"), terminal.screen()[-1]
+        terminal.answer("100")
+        # With auth none there is no credential endpoint: auth_rate_limit_max is not asked.
+        lines = terminal.wait_for("COPIER-EXITED-", timeout=120)
+        screen = "\n".join(lines)
+        assert "COPIER-EXITED-0" in screen, screen
+        assert "Failed login, register or refresh attempts" not in screen
+        for step in ("npm ci --ignore-scripts", "npm start", "npm test", "README.md is the project's manual"):
+            assert step in screen, f"the closing message lacks {step!r}:\n{screen}"
+    finally:
+        terminal.close()
+    settings = (tmp_path / "api/src/project.ts").read_text()
+    assert "bodyLimit: '64kb'" in settings and "authRateLimitMax: 5," in settings
