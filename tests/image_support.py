@@ -75,11 +75,11 @@ def image_exists(reference: str) -> bool:
     return buildah("inspect", "--type", "image", reference, check=False).returncode == 0
 
 
-def build_stand_in(lock_directory: Path) -> str:
-    """The stand-in's tag, built unless buildah already has it; one builder at a time across
-    pytest-xdist workers (the others wait on the lock, then find it built)."""
+def build_stand_in() -> str:
+    """The stand-in's tag, built unless buildah already has it; one builder at a time on this
+    machine, as buildah's storage is the machine's (the others wait on the lock, then find it)."""
     tag = stand_in_tag()
-    with open(lock_directory / "node-stand-in.lock", "w") as lock:
+    with open(Path(tempfile.gettempdir()) / "rampart-node-stand-in.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if image_exists(tag):
             return tag

