@@ -96,6 +96,10 @@ def build_stand_in() -> str:
             shutil.copy2(HOST_CA_BUNDLE, context / "host-ca-certificates.crt")
             shutil.copy2(STAND_IN_RECIPE / "Containerfile", context / "Containerfile")
             buildah("bud", "--isolation", "chroot", "--format", "docker", "--quiet", "--tag", tag, str(context), timeout=600)
+        # Stand-ins from earlier recipes or Node.js versions only take space now.
+        listed = buildah("images", "--format", "{{.Name}}:{{.Tag}}").stdout.split()
+        for stale in [name for name in listed if name.startswith(f"{STAND_IN_REPOSITORY}:") and name != tag]:
+            buildah("rmi", stale, check=False)
         return tag
 
 

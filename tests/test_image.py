@@ -39,7 +39,7 @@ import image_support
 import pytest
 import yaml
 from copier import run_copy
-from conftest import ROOT, InstalledProjects, clone_project, free_port
+from conftest import ROOT, InstalledProjects, clone_project, free_port, run
 from matrix import AXES, combination_id
 from test_mongodb import run_command, shared_server
 from test_postgres import require_postgres
@@ -52,6 +52,7 @@ IMAGE_COMBINATIONS = [
     dict(zip(AXES, ("fastify", "postgres", "jwt-asymmetric", "redis"))),
     dict(zip(AXES, ("express", "mongodb", "jwt", "memory"))),
 ]
+DEFAULT_ANSWERS = {"database": "sqlite", "auth": "jwt", "rate_limit_store": "memory"}
 # The final stage holds exactly these, and nothing else, in WORKDIR.
 APP_CONTENTS = {"sqlite": {"data", "node_modules", "package.json", "src"}, "postgres": {"migrations", "node_modules", "package.json", "src"}, "mongodb": {"node_modules", "package.json", "src"}}
 # Planted in the build context: none may reach the image.
@@ -93,6 +94,20 @@ def test_compose_runs_the_image_hardened_with_what_it_needs(database: str, rate_
     image_job = yaml.safe_load((project / ".github/workflows/ci.yml").read_text())["jobs"]["image"]
     commands = "\n".join(step.get("run", "") for step in image_job["steps"])
     assert "docker build --tag rampart-api:local ." in commands and "docker compose up --detach --wait" in commands
+
+
+def test_permission_proof_fails_without_the_permission_model(installed_projects: InstalledProjects, tmp_path: Path) -> None:
+    """test/security/permissions.test.ts proves the Dockerfile's CMD: without --permission there, it fails."""
+    project = clone_project(installed_projects(framework="express"), tmp_path / "project")
+    dockerfile = project / "Dockerfile"
+    production_start = re.compile(r'^CMD \["node", "--permission", ', re.MULTILINE)
+    assert len(production_start.findall(dockerfile.read_text())) == 1
+    dockerfile.write_text(production_start.sub('CMD ["node", ', dockerfile.read_text()))
+    result = run(["node", "--test", "test/security/permissions.test.ts"], cwd=project, timeout=300, check=False)
+    assert result.returncode != 0, result.stdout
+    failed = set(re.findall(r"^\s*✖ (.+?) \(\d", result.stdout, re.MULTILINE))
+    assert "turns the permission model on, with no blanket grant" in failed, result.stdout
+    assert any(name.startswith("refuses reading outside the app") for name in failed), result.stdout
 
 
 # --- Built and run -----------------------------------------------------------------------
@@ -199,7 +214,9 @@ def check_config(config: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("combination", IMAGE_COMBINATIONS, ids=combination_id)
 def test_image_builds_and_serves_read_only_as_its_own_user(combination: dict[str, str], installed_projects: InstalledProjects, node_image: str, tmp_path: Path) -> None:
-    project = installed_projects(**combination)
+    # Named as the other tests name their projects (framework, then what differs from the
+    # defaults), so that a worker that installed the same project already reuses it.
+    project = installed_projects(**{axis: value for axis, value in combination.items() if axis == "framework" or value != DEFAULT_ANSWERS[axis]})
     context = build_context(project, tmp_path / "context")
     tag = f"localhost/rampart-image-test-{combination_id(combination)}:{uuid.uuid4().hex[:12]}"
     config = image_support.build_image(context, tag, node_image)
