@@ -21,7 +21,9 @@ and no-new-privileges are not dropped (buildah's chroot isolation keeps the host
 not PID 1 and shares the host's network.
 
 Needs buildah and mmdebstrap (.ci/services/buildah.sh), root, the npm registry, and the
-databases of .ci/services/. About 15 s per image and 40 s for the stand-in, once.
+databases of .ci/services/. Measured on a 2-core machine: about 30 s per image, and about
+50 s for the stand-in (once per machine: kept in buildah's storage under a tag naming its
+ingredients); several times that while the machine is busy with other work.
 """
 
 from __future__ import annotations
