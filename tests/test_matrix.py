@@ -15,6 +15,8 @@ from matrix import COMBINATIONS, combination_id, markdown_table
 PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"}
 # Practice 4's proofs: token checks and sessions; a public API has neither.
 AUTH_PROOF_FILES = {"jwt", "sessions"}
+# Not a practice of its own: Node's permission model in the Dockerfile's CMD (docs/container.md).
+CONTAINER_PROOF_FILES = {"permissions"}
 DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "mongodb.ts"}
 DATABASE_PACKAGES = {"sqlite": set(), "postgres": {"pg"}, "mongodb": {"mongoose"}}
 FRAMEWORK_PACKAGES = {
@@ -99,6 +101,6 @@ def test_combination(tmp_path: Path, combination: dict[str, str]) -> None:
     assert counts.get("skipped") == 0 and counts.get("todo") == 0 and counts.get("cancelled") == 0, counts
     proof_files = {path.name.removesuffix(".test.ts") for path in (project / "test/security").glob("*.test.ts")}
     if combination["auth"] == "none":
-        assert proof_files == PRACTICE_FILES - AUTH_PROOF_FILES
+        assert proof_files == (PRACTICE_FILES - AUTH_PROOF_FILES) | CONTAINER_PROOF_FILES
     else:
-        assert proof_files == PRACTICE_FILES | {"sessions"}
+        assert proof_files == PRACTICE_FILES | {"sessions"} | CONTAINER_PROOF_FILES

@@ -79,7 +79,6 @@ POSTGRES_ONLY = [
     "src/db/postgres.ts",
     "src/db/migrate.ts",
     "migrations/001_initial.sql",
-    "docker-compose.yml",
     "docker/postgres-init.sql",
 ]
 

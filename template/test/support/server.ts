@@ -59,11 +59,12 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
 
 /**
  * Starts a server with its own fresh database, or on `options.database` (owned, and removed,
- * by whoever created it) to run two servers against the same data.
+ * by whoever created it) to run two servers against the same data, and with `options.nodeArguments`
+ * (node flags, such as the production start's) before the entry point.
  */
-export async function startServer(overrides: EnvironmentOverrides = {}, options: { database?: TestDatabase } = {}): Promise<RunningServer> {
+export async function startServer(overrides: EnvironmentOverrides = {}, options: { database?: TestDatabase; nodeArguments?: string[] } = {}): Promise<RunningServer> {
   const database = options.database ?? (await createTestDatabase());
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+  const child = spawn(process.execPath, [...(options.nodeArguments ?? []), SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     env: baseEnvironment(database.url, overrides),
     stdio: ['ignore', 'pipe', 'pipe'],
