@@ -106,6 +106,27 @@ def test_answers_reach_the_project(tmp_path: Path) -> None:
     assert json.loads((project / "package-lock.json").read_text())["name"] == "@acme/orders-api"
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "https://app.example.com, https://admin.example.com",
+        "https://app.example.com,https://admin.example.com",
+        '["https://app.example.com", "https://admin.example.com"]',
+        ["https://app.example.com", "https://admin.example.com"],
+    ],
+)
+def test_cors_origins_read_as_one_line_or_a_list(tmp_path: Path, answer: object) -> None:
+    """A comma-separated line, a YAML list as typed, or the list an answers file holds: all the
+    same origins."""
+    project = generate(tmp_path / "project", cors_origins=answer)
+    assert 'corsOrigins: "https://app.example.com,https://admin.example.com"' in (project / "src/project.ts").read_text()
+
+
+def test_a_single_cors_origin_needs_no_brackets(tmp_path: Path) -> None:
+    project = generate(tmp_path / "project", cors_origins="https://app.example.com")
+    assert 'corsOrigins: "https://app.example.com"' in (project / "src/project.ts").read_text()
+
+
 BAD_ANSWERS = [
     ({"package_slug": "Not A Package"}, "not a valid npm package name"),
     ({"package_slug": "_private"}, "not a valid npm package name"),
@@ -115,8 +136,11 @@ BAD_ANSWERS = [
     ({"cors_origins": ["app.example.com"]}, "'app.example.com' is not an origin like https://app.example.com"),
     ({"cors_origins": ["https://app.example.com/"]}, "is not an origin like"),
     ({"cors_origins": ["https://app.example.com:443"]}, "is not an origin like"),
-    ({"cors_origins": "https://app.example.com"}, "must be a YAML list"),
+    ({"cors_origins": "'*'"}, "must not contain '*'"),
+    ({"cors_origins": "https://app.example.com, *"}, "must not contain '*'"),
+    ({"cors_origins": "https://app.example.com, http://evil.example"}, "plain http:// is accepted only for localhost"),
     ({"cors_origins": []}, "at least one origin"),
+    ({"cors_origins": "' , '"}, "at least one origin"),
     ({"body_limit_kb": 0}, "body_limit_kb': must be 1 to 10240, not '0'"),
     ({"body_limit_kb": "*"}, "body_limit_kb': must be 1 to 10240, not '*'"),
     ({"body_limit_kb": "ten"}, "body_limit_kb': must be 1 to 10240, not 'ten'"),
