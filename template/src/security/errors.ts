@@ -3,7 +3,13 @@
  *
  * Every failure becomes an ErrorReply here, whichever framework raised it. Only AppError
  * messages are written for clients; a library's own message, stack or file path never is.
+ * Requests Node's HTTP parser refuses before any framework sees them (a header block too large,
+ * both Transfer-Encoding and Content-Length, a malformed request line, a timeout) are answered
+ * by answerClientError, with the same JSON and the same header policy.
  */
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import { SECURITY_HEADERS } from './headers.ts';
 
 export interface ErrorBody {
   error: string;
@@ -87,3 +93,33 @@ export const notFoundError = (): AppError => new AppError(404, 'Not found');
 /** RFC 9110: a known path asked with a method it does not serve is a 405 that lists the ones it does. */
 export const methodNotAllowedError = (allowed: readonly string[]): AppError =>
   new AppError(405, 'Method not allowed', { headers: { Allow: allowed.join(', ') } });
+
+/** Node's parser error codes that are not a plain 400. */
+const CLIENT_ERROR_STATUSES: ReadonlyMap<string, readonly [number, string]> = new Map([
+  ['HPE_HEADER_OVERFLOW', [431, 'Request Header Fields Too Large']],
+  ['ERR_HTTP_REQUEST_TIMEOUT', [408, 'Request Timeout']],
+  ['ERR_HTTP_REQUEST_ENTITY_TOO_LARGE', [413, 'Payload Too Large']],
+]);
+const BAD_REQUEST = [400, 'Bad Request'] as const;
+const POLICY_HEADER_LINES = Object.entries(SECURITY_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('');
+
+/**
+ * The answer to a request the HTTP parser refused (the server's 'clientError'): written straight
+ * to the socket, because there is no request for a framework to answer, and then closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A client that is already gone gets nothing.
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason] = CLIENT_ERROR_STATUSES.get(error.code ?? '') ?? BAD_REQUEST;
+  const body = JSON.stringify({ error: CLIENT_ERROR_MESSAGES.get(status) ?? 'Bad request' });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\nX-Request-Id: ${randomUUID()}\r\n${POLICY_HEADER_LINES}\r\n${body}`,
+  );
+}

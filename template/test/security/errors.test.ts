@@ -38,6 +38,49 @@ function readUntil(socket: Socket, done: (received: string) => boolean): Promise
   });
 }
 
+/** What Node's parser refuses before any framework runs, and the status each one is owed. */
+const PARSER_REFUSALS: [string, (host: string) => string, number][] = [
+  ['a header block over the limit', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
+  ['many headers over the limit', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\n${Array.from({ length: 2000 }, (_v, i) => `X-H${i}: ${'b'.repeat(10)}\r\n`).join('')}\r\n`, 431],
+  [
+    'both Transfer-Encoding and Content-Length',
+    (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n`,
+    400,
+  ],
+  ['a malformed request line', () => 'GARBAGE\r\n\r\n', 400],
+  ['a header name with a space', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\nBad Header: x\r\n\r\n`, 400],
+  ['a control character in a header value', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\nX-Ctl: a\u0001b\r\n\r\n`, 400],
+  ['an unknown transfer coding', (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nTransfer-Encoding: gzip, chunked, x\r\n\r\n`, 400],
+  ['an invalid chunk size', (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400],
+];
+
+describe('errors: what the HTTP parser refuses', () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer();
+  });
+  after(() => server.stop());
+
+  for (const [what, raw, status] of PARSER_REFUSALS) {
+    it(`answers ${what} with ${status} JSON and the header policy`, async () => {
+      const socket = await openSocket(server);
+      const received = readUntil(socket, (text) => /\r\n\r\n[\s\S]*\}$/.test(text));
+      socket.write(raw(new URL(server.url).host));
+      const response = await received;
+      socket.destroy();
+      const [head = '', body = ''] = response.split('\r\n\r\n');
+      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), response.slice(0, 300));
+      assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+      assert.match(head, /\r\nx-content-type-options: nosniff\r\n/i);
+      assert.match(head, /\r\ncache-control: no-store\r\n/i);
+      assert.match(head, /\r\ncontent-security-policy: /i);
+      assert.match(head, /\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+      assert.equal(typeof (JSON.parse(body) as { error?: unknown }).error, 'string', body);
+      assert.doesNotMatch(body, /statusCode|message|Client Error/, 'no framework-specific error body');
+    });
+  }
+});
+
 describe('errors: JSON without internals', () => {
   let server: RunningServer;
   let token: string | undefined;
@@ -169,16 +212,18 @@ describe('errors: slow clients and shutdown', () => {
     socket.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
     await readUntil(socket, (received) => received.includes('{"status":"ok"}'));
 
-    // A request whose body is still arriving when the signal comes.
-    const body = JSON.stringify({ email: 'in-flight@example.com', name: 'In flight', age: 30 });
-    socket.write(`POST /api/users HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
+    // A request whose body is still arriving when the signal comes, past its access check.
+    const { accessToken } = await newUser(server, 'in-flight');
+    const authorization = accessToken ? `Authorization: Bearer ${accessToken}\r\n` : '';
+    const body = JSON.stringify({ title: 'In flight' });
+    socket.write(`POST /api/items HTTP/1.1\r\nHost: ${host}\r\n${authorization}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
     const response = readUntil(socket, (received) => /\r\n\r\n\{[\s\S]*\}$/.test(received));
     const exited = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(server.process.exitCode, null, 'the server exited with a request in flight');
     socket.write(body.slice(10));
 
-    assert.match(await response, /HTTP\/1\.1 (201|401) /, 'the in-flight request got its complete answer');
+    assert.match(await response, /HTTP\/1\.1 201 /, 'the in-flight request got its complete answer');
     const { code, signal } = await exited;
     assert.equal(signal, null, 'the process was killed by the signal instead of shutting down');
     assert.equal(code, 0);
