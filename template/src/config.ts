@@ -11,6 +11,8 @@ export interface Config {
   databaseUrl: string;
   /** Apply pending schema migrations when the server starts (PostgreSQL; `npm run migrate` otherwise). */
   databaseMigrateOnStart: boolean;
+  /** How long start-up waits for a database server that does not answer yet (PostgreSQL, MongoDB). */
+  databaseStartWaitMs: number;
   corsOrigins: string[];
   trustProxy: TrustProxy;
   bodyLimitBytes: number;
@@ -237,6 +239,7 @@ const environmentSchema = z
         return z.NEVER;
       }),
     DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).optional().transform((value) => value === 'true'),
+    DATABASE_START_WAIT_MS: integer(15_000, 0, 300_000),
     CORS_ORIGINS: corsOrigins,
     TRUST_PROXY: trustProxy,
     BODY_LIMIT: bodyLimit,
@@ -293,6 +296,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
     logLevel: env.LOG_LEVEL,
     databaseUrl: env.DATABASE_URL,
     databaseMigrateOnStart: env.DATABASE_MIGRATE_ON_START,
+    databaseStartWaitMs: env.DATABASE_START_WAIT_MS,
     corsOrigins: env.CORS_ORIGINS,
     trustProxy: env.TRUST_PROXY,
     bodyLimitBytes: env.BODY_LIMIT,
