@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -427,3 +428,78 @@ def test_ready_follows_the_database_process(mongodb_project: Path, tmp_path: Pat
                 again = call(server, "/api/auth/login", {"email": email, "password": password})
                 assert again.status == 200, f"the data did not survive the restart: {again.text}"
             assert sum('"msg":"listening"' in line for line in server.lines) == 1, "the server restarted"
+
+
+# --- (c) A database that is down at start-up --------------------------------------------------
+
+STACK_FRAME = re.compile(r"^\s+at \S", re.MULTILINE)
+
+
+def server_environment(database_url: str, **settings: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", ""),
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "info",
+        "DATABASE_URL": database_url,
+        "CORS_ORIGINS": "https://app.example.test",
+        **SECRETS,
+        **settings,
+    }
+
+
+def test_an_unreachable_database_stops_the_start_with_one_line(mongodb_project: Path) -> None:
+    """Nothing listens on the port: the server retries for DATABASE_START_WAIT_MS (each attempt
+    bounded by serverSelectionTimeoutMS), then exits 1 with one line naming the host and what
+    to do; no stack trace, no password."""
+    node = shutil.which("node")
+    assert node
+    port = free_port()
+    url = f"mongodb://app:not-for-your-eyes@127.0.0.1:{port}/app?serverSelectionTimeoutMS=1000"
+    started = time.monotonic()
+    result = subprocess.run([node, "src/server.ts"], cwd=mongodb_project, capture_output=True, text=True, timeout=60,
+                            env=server_environment(url, DATABASE_START_WAIT_MS="2000"))
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert not STACK_FRAME.search(output) and '"stack"' not in output and "uncaught" not in output, output
+    assert "not-for-your-eyes" not in output, "the password reached the output"
+    assert result.stdout == "", "nothing is logged: the server never got as far as listening"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.fullmatch(
+        rf"MongoDB at 127\.0\.0\.1:{port} did not answer within 2 s \(.*ECONNREFUSED.*\): "
+        r"start it \(docker compose up -d starts the one in docker-compose\.yml\) or set DATABASE_URL to a running server\. The server was not started\.",
+        lines[0],
+    ), lines[0]
+    # Several attempts, and no longer than the wait plus one attempt (node's own start included).
+    assert 2.0 <= elapsed < 15, f"{elapsed:.1f} s"
+
+
+def test_a_database_that_comes_up_during_the_wait_is_used(mongodb_project: Path, tmp_path: Path) -> None:
+    """FerretDB starts seconds after the server: the server waits for it and serves."""
+    node = shutil.which("node")
+    assert node
+    port = free_port()
+    url = f"mongodb://127.0.0.1:{port}/late_{uuid.uuid4().hex[:12]}?serverSelectionTimeoutMS=1000"
+    process = subprocess.Popen([node, "src/server.ts"], cwd=mongodb_project, env=server_environment(url, DATABASE_START_WAIT_MS="60000"),
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        time.sleep(3)
+        assert process.poll() is None, f"the server gave up before the wait was over:\n{''.join(lines)}"
+        with dedicated_ferretdb(tmp_path / "ferretdb", port):
+            listening = wait_for(lambda: any('"msg":"listening"' in line for line in lines), timeout=30)
+            assert listening, f"the server did not start once the database answered:\n{''.join(lines)[-3000:]}"
+    finally:
+        stop_group(process)
+        reader.join(timeout=5)

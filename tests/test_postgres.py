@@ -27,13 +27,14 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from app_server import AppServer as Server
+from app_server import AppServer as Server, node_binary
 from conftest import InstalledProjects, clone_project, free_port, generate, run
 from matrix import FRAMEWORKS
 
@@ -360,3 +361,70 @@ def test_ready_follows_the_database_without_a_restart(installed_projects: Instal
         code = server.stop()
     assert code == 0, f"the server did not shut down cleanly ({code}):\n{server.output()}"
     assert "uncaught exception" not in server.output() and "unhandled promise rejection" not in server.output()
+
+
+# --- A database that is down at start-up ---------------------------------------------------
+
+STACK_FRAME = re.compile(r"^\s+at \S", re.MULTILINE)
+
+
+def start_environment(database_url: str, **settings: str) -> dict[str, str]:
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "info",
+        "DATABASE_URL": database_url,
+        "CORS_ORIGINS": ORIGIN,
+        **SECRETS,
+        **settings,
+    }
+
+
+@pytest.mark.parametrize(("framework", "migrate"), [("express", "true"), ("fastify", "false")])
+def test_an_unreachable_database_stops_the_start_with_one_line(installed_projects: InstalledProjects, framework: str, migrate: str) -> None:
+    """Nothing listens on the port: the server retries for DATABASE_START_WAIT_MS, then exits 1
+    with one line on stderr naming the host and what to do; no stack trace, no password."""
+    project = installed_projects(framework=framework, database="postgres")
+    port = free_port()
+    url = f"postgres://app:{Cluster.PASSWORD}@127.0.0.1:{port}/app"
+    started = time.monotonic()
+    result = subprocess.run(
+        [node_binary(project), "src/server.ts"], cwd=project, capture_output=True, text=True, timeout=60,
+        env=start_environment(url, DATABASE_START_WAIT_MS="2000", DATABASE_MIGRATE_ON_START=migrate),
+    )
+    elapsed = time.monotonic() - started
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert not STACK_FRAME.search(output) and '"stack"' not in output and "uncaught" not in output, output
+    assert Cluster.PASSWORD not in output, "the password reached the output"
+    assert result.stdout == "", "nothing is logged: the server never got as far as listening"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert re.fullmatch(
+        rf"PostgreSQL at 127\.0\.0\.1:{port} did not answer within 2 s \(connect ECONNREFUSED 127\.0\.0\.1:{port}\): "
+        r"start it \(docker compose up -d starts the one in docker-compose\.yml\) or set DATABASE_URL to a running server\. The server was not started\.",
+        lines[0],
+    ), lines[0]
+    # It waited (several attempts), and not much longer than asked (node's own start included).
+    assert 2.0 <= elapsed < 15, f"{elapsed:.1f} s"
+
+
+def test_a_database_that_comes_up_during_the_wait_is_used(installed_projects: InstalledProjects) -> None:
+    """The cluster starts seconds after the server: the server waits for it, migrates and
+    serves, as after `docker compose up -d && npm start`."""
+    project = installed_projects(framework="express", database="postgres")
+    cluster = Cluster()  # initdb only: nothing listens yet
+    late_start = threading.Timer(3, cluster.start)
+    try:
+        late_start.start()
+        # Server() fails the test if the process exits before it logs "listening".
+        server = Server(project, start_environment(cluster.url, DATABASE_START_WAIT_MS="60000", DATABASE_MIGRATE_ON_START="true"))
+        try:
+            assert server.request("/ready")[0] == 200
+        finally:
+            server.stop()
+    finally:
+        late_start.join()
+        cluster.remove()

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from conftest import ROOT, npm
 from update_support import (
+    CHECKOUT_LINE,
     CHECKOUT_SHA,
     CSP_1_1,
     GREETING_ROUTE,
@@ -217,7 +218,7 @@ def test_move_migration_surfaces_an_edit_the_release_also_made(template: Path, t
 
 def test_conflict_rej_mode_keeps_the_teams_hunk_in_a_rej_file(template: Path, tmp_path: Path) -> None:
     project = generate_at(template, tmp_path / "project", "1.0.0")
-    edit(project / ".github/workflows/ci.yml", "- uses: actions/checkout@v4\n", "- uses: actions/checkout@v5\n")
+    edit(project / ".github/workflows/ci.yml", CHECKOUT_LINE, "- uses: actions/checkout@v5\n")
     commit_and_tag(project, "checkout v5")
     result = copier(*UPDATE, "--conflict", "rej", cwd=project)
     output = result.stdout + result.stderr
@@ -285,17 +286,54 @@ def test_package_json_merge_keeps_both_sides_and_names_true_clashes() -> None:
     assert clashes == [("dependencies", "zod")]
 
 
+def commands_of(step: dict) -> str:
+    """A step's script without its echo lines, which only write the pull request's text."""
+    lines = (line.strip() for line in str(step.get("run", "")).splitlines())
+    return "\n".join(line for line in lines if not line.startswith("echo "))
+
+
 def test_generated_project_carries_its_update_path(latest: Path) -> None:
     project = latest
     workflow_text = (project / ".github/workflows/rampart-update.yml").read_text()
     workflow = yaml.safe_load(workflow_text)
     triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
     assert "schedule" in triggers and "workflow_dispatch" in triggers
-    assert workflow["permissions"] == {"contents": "write", "pull-requests": "write"}
     assert "${{ secrets.RAMPART_UPDATE_TOKEN || github.token }}" in workflow_text, "GitHub expressions must reach the project unrendered"
-    steps = "\n".join(str(step.get("run", "")) for job in workflow["jobs"].values() for step in job["steps"])
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"update", "pull-request"}
+    steps = "\n".join(str(step.get("run", "")) for job in jobs.values() for step in job["steps"])
     for command in ("copier check-update", "copier update --defaults --trust", "npm ci --ignore-scripts", "npm test", "gh pr create"):
         assert command in steps, f"the update workflow does not run {command}"
+
+    # Nothing by default; the job that runs copier and npm can only read; the job that can
+    # write runs git and gh on the patch the other one uploaded, and nothing else.
+    assert workflow["permissions"] == {}
+    update, pull_request = jobs["update"], jobs["pull-request"]
+    assert set(update["permissions"].values()) == {"read"}, update["permissions"]
+    assert pull_request["needs"] == "update" and pull_request["permissions"] == {"contents": "write", "pull-requests": "write"}
+    commands = "\n".join(commands_of(step) for step in pull_request["steps"])
+    for command in ("copier", "npm", "npx", "node", "python", "python3", "pip", "source", "bash", "sh"):
+        assert not re.search(rf"(^|[;&|(]\s*){command}\b", commands, re.MULTILINE), f"the job with a write token runs {command}"
+    assert [step["uses"].split("@")[0] for step in pull_request["steps"] if "uses" in step] == ["actions/checkout", "actions/download-artifact"]
+
+    # The patch is uploaded before any npm package's code runs, and tokens reach only the
+    # steps that use them: never a job's or the workflow's env, never a step that runs npm.
+    names = [step.get("uses", "").split("@")[0] or step.get("name", "") for step in update["steps"]]
+    assert names.index("actions/upload-artifact") < names.index("Checks on the updated project")
+    for scope in (workflow, *jobs.values()):
+        assert not re.search(r"secrets\.|github\.token", json.dumps(scope.get("env", {}))), scope.get("env")
+    for job in jobs.values():
+        for step in job["steps"]:
+            holds_token = re.search(r"secrets\.|github\.token", json.dumps(step.get("env", {})))
+            if holds_token:
+                assert not re.search(r"\bnpm\b", commands_of(step)), f"a step with a token runs npm: {step.get('name')}"
+    assert "--global" not in workflow_text and "gh auth setup-git" not in workflow_text, "a token must not land in a git configuration"
+
+    # Every action is pinned by a full commit SHA, with its release in a comment beside it.
+    for name in ("rampart-update.yml", "ci.yml"):
+        for reference, comment in re.findall(r"uses: (\S+)(.*)", (project / ".github/workflows" / name).read_text()):
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", reference), f"{name}: {reference} is not pinned by commit"
+            assert re.fullmatch(r" # v\d+\.\d+\.\d+", comment), f"{name}: {reference} has no version comment"
     readme = (project / "README.md").read_text()
     assert "## Updating from Rampart" in readme and ".github/workflows/rampart-update.yml" in readme
 

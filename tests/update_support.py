@@ -6,7 +6,7 @@ them (docs/releasing.md):
 
 - 1.1.0, hardening: a stricter Content-Security-Policy (base-uri and form-action 'none')
   with its proof updated; Express projects depend on ipaddr.js 2.5.0, a package the union
-  lock already holds (so no registry refresh); actions/checkout pinned by commit in CI;
+  lock already holds (so no registry refresh); actions/checkout pinned to another commit in CI;
   a new line in .env.example.
 - 2.0.0, a move: src/project.ts becomes src/settings.ts, with a `move` migration.
 
@@ -35,6 +35,8 @@ GIT_ENV = {
 }
 
 CHECKOUT_SHA = "11bd71901bbe5b1630ceea73d27597364c9af683"
+# The template's own checkout step, pinned by commit: release 1.1.0 moves it to CHECKOUT_SHA.
+CHECKOUT_LINE = re.search(r"- uses: actions/checkout@[0-9a-f]{40} # v\S+\n", (ROOT / "template/.github/workflows/ci.yml.jinja").read_text()).group(0)  # type: ignore[union-attr]
 RELEASES = ("1.0.0", "1.1.0", "2.0.0")
 LATEST = RELEASES[-1]
 CSP_1_0 = "default-src 'none';frame-ancestors 'none'"
@@ -105,9 +107,9 @@ def release_1_1_0(repo: Path) -> None:
         root = data["packages"][""] if "packages" in data else data
         root["dependencies"] = dict(sorted({**root["dependencies"], "ipaddr.js": "2.5.0"}.items()))
         union_file.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    edit(template / ".github/workflows/ci.yml.jinja", "- uses: actions/checkout@v4\n", f"- uses: actions/checkout@{CHECKOUT_SHA} # v4.2.2\n")
+    edit(template / ".github/workflows/ci.yml.jinja", CHECKOUT_LINE, f"- uses: actions/checkout@{CHECKOUT_SHA} # v4.2.2\n")
     edit(template / ".env.example.jinja", "# Where to listen.", "# Never put production secrets in a file.\n\n# Where to listen.")
-    commit_and_tag(repo, "1.1.0: stricter CSP, ipaddr.js for Express, actions pinned by commit", "1.1.0")
+    commit_and_tag(repo, "1.1.0: stricter CSP, ipaddr.js for Express, checkout pinned to another commit", "1.1.0")
 
 
 MOVE_MIGRATION = """\
@@ -279,7 +281,7 @@ def team_edits(project: Path) -> None:
     lines[3:3] = [README_LINE + "\n", "\n"]
     readme.write_text("".join(lines), encoding="utf-8")
     (project / ".env.example").unlink()  # "our settings are documented in the runbook"
-    edit(project / ".github/workflows/ci.yml", "- uses: actions/checkout@v4\n", "- uses: actions/checkout@v5\n")
+    edit(project / ".github/workflows/ci.yml", CHECKOUT_LINE, "- uses: actions/checkout@v5\n")
     name, version = TEAM_DEPENDENCY
     result = subprocess.run(
         ["npm", "install", "--save-exact", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund",

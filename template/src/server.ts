@@ -8,7 +8,8 @@ import { createUserRoutes } from './api/routes.ts';
 import { startHttpServer } from './app.ts';
 import { createAuth, loadAuthConfig, type AuthConfig } from './auth.ts';
 import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
-import { openStore } from './db/index.ts';
+import { openStore, type Store } from './db/index.ts';
+import { DatabaseStartError } from './db/start-up.ts';
 import { createLogger } from './logger.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
 import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
@@ -35,6 +36,17 @@ function checkRoutesOrExit(routes: Route[]): Route[] {
   }
 }
 
+/** A database that cannot be used stops the server with one line saying why and what to do. */
+async function openStoreOrExit(config: Config): Promise<Store> {
+  try {
+    return await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart, startWaitMs: config.databaseStartWaitMs });
+  } catch (error) {
+    if (!(error instanceof DatabaseStartError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
 const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 
@@ -47,7 +59,7 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-const store = await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart });
+const store = await openStoreOrExit(config);
 const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
 const limiters = createRateLimiters(config.rateLimit, limiterStore);
 const auth = await createAuth(authConfig, { store, limiters });

@@ -110,6 +110,8 @@ export interface Store {
 export interface StoreOptions {
   /** Apply pending schema migrations before serving (databases with migration files). */
   migrateOnStart: boolean;
+  /** How long to wait for a database server that does not answer yet; unset, one attempt. */
+  startWaitMs?: number;
 }
 
 export class DuplicateEmailError extends Error {
