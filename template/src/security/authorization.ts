@@ -55,13 +55,15 @@ export const isAdmin = (caller: Caller | null): boolean => caller?.roles.include
 
 /**
  * The object-level check every handler runs after loading a record: the record's owner or an
- * admin may act on it. A record with no owner (a public API, auth: none) is open to everyone.
+ * admin may act on it. On a public route (no caller) only records that belong to no one are
+ * open, as in a public API (auth: none): an owned record never leaks through a public route.
  * Anyone else gets the same 404 as a missing record.
  */
 export function ownedOrNotFound<Record>(caller: Caller | null, record: Record | null, ownerOf: (record: Record) => string | null, kind: string): Record {
   if (record !== null) {
     const owner = ownerOf(record);
-    if (owner === null || (caller !== null && (owner === caller.userId || isAdmin(caller)))) return record;
+    const allowed = caller === null ? owner === null : owner === caller.userId || isAdmin(caller);
+    if (allowed) return record;
   }
   throw recordNotFound(kind);
 }
