@@ -45,27 +45,29 @@ export type SecurityEventName = (typeof SECURITY_EVENT_NAMES)[number];
  */
 export type Severity = 'info' | 'warn' | 'critical';
 
-const SEVERITY: Readonly<Record<SecurityEventName, Severity>> = {
-  authn_login_success: 'info',
-  authn_login_fail: 'warn',
-  authn_login_fail_max: 'warn',
-  authn_login_lock: 'warn',
-  authn_token_created: 'info',
-  authn_token_revoked: 'info',
-  authn_token_reuse: 'critical',
-  authn_token_invalid: 'warn',
-  authz_fail: 'warn',
-  authz_admin: 'warn',
-  privilege_permissions_changed: 'warn',
-  input_validation_fail: 'warn',
-  excess_rate_limit_exceeded: 'warn',
-  malicious_cors: 'warn',
-  malicious_extraneous: 'warn',
-  user_created: 'warn',
-  sys_startup: 'warn',
-  sys_shutdown: 'warn',
-  sys_crash: 'critical',
-};
+const SEVERITY: ReadonlyMap<SecurityEventName, Severity> = new Map(
+  Object.entries({
+    authn_login_success: 'info',
+    authn_login_fail: 'warn',
+    authn_login_fail_max: 'warn',
+    authn_login_lock: 'warn',
+    authn_token_created: 'info',
+    authn_token_revoked: 'info',
+    authn_token_reuse: 'critical',
+    authn_token_invalid: 'warn',
+    authz_fail: 'warn',
+    authz_admin: 'warn',
+    privilege_permissions_changed: 'warn',
+    input_validation_fail: 'warn',
+    excess_rate_limit_exceeded: 'warn',
+    malicious_cors: 'warn',
+    malicious_extraneous: 'warn',
+    user_created: 'warn',
+    sys_startup: 'warn',
+    sys_shutdown: 'warn',
+    sys_crash: 'critical',
+  } satisfies Record<SecurityEventName, Severity>) as [SecurityEventName, Severity][],
+);
 
 /** Extra fields an event defines: names, reasons and counts, never content. */
 export type EventDetails = Readonly<Record<string, string | number | readonly string[]>>;
@@ -107,7 +109,7 @@ export function createSecurityEventLog(logger: Logger): SecurityEventLog {
   const events = logger.child({ type: 'security' }, { level: 'info' });
   return {
     record({ event, description, userId, details }, context) {
-      const severity = SEVERITY[event];
+      const severity = SEVERITY.get(event) ?? 'warn';
       const line = {
         event,
         severity,
