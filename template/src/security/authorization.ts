@@ -39,8 +39,10 @@ export interface Authenticator {
 /** The answer for a record that is missing or not the caller's: the two must look the same. */
 export const recordNotFound = (kind: string): AppError => new AppError(404, `${kind} not found`);
 
-const forbidden = (role: Role) =>
-  new AppError(403, `This action requires the ${role} role`, { event: securityEvent('authz_fail', `route requires the ${role} role`, { required: role }) });
+const forbidden = (role: Role, userId: string) =>
+  new AppError(403, `This action requires the ${role} role`, {
+    event: securityEvent('authz_fail', `route requires the ${role} role`, { required: role }, userId),
+  });
 
 /** A record that exists but is not the caller's: the same 404 as a missing one, but recorded. */
 const notOwned = (kind: string): AppError =>
@@ -53,7 +55,7 @@ const notOwned = (kind: string): AppError =>
 export function authorizeRoute(access: AccessPolicy, authenticator: Authenticator, authorization: string | undefined): Caller | null {
   if (access === 'public') return null;
   const caller = authenticator.authenticate(authorization);
-  if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role);
+  if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role, caller.userId);
   return caller;
 }
 
