@@ -46,7 +46,7 @@ const forbidden = (role: Role, userId: string) =>
 
 /** A record that exists but is not the caller's: the same 404 as a missing one, but recorded. */
 const notOwned = (kind: string): AppError =>
-  new AppError(404, `${kind} not found`, { event: securityEvent('authz_fail', `${kind} belongs to another account`, { resource: kind }) });
+  new AppError(404, `${kind} not found`, { event: securityEvent('authz_fail', `${kind} belongs to another account`, { resource: kind.toLowerCase() }) });
 
 /**
  * The function-level check, run by both frameworks before anything else about the request is
