@@ -26,6 +26,15 @@ UNVERIFIED_ACCESS_TOKENS = Edit(
     "const payload = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString()) as Record<string, unknown>;",
 )
 NO_SIGTERM_HANDLER = Edit("src/server.ts", "process.once('SIGTERM', (signal) => void shutdown(signal));", "")
+# The security events module records nothing: no line for a refusal, a sign-in or a refused configuration.
+SILENT_SECURITY_EVENTS = [
+    Edit(
+        "src/security/events.ts",
+        "    record({ event, description, userId, details }, context) {",
+        "    record({ event, description, userId, details }, context) {\n      return;",
+    ),
+    Edit("src/security/events.ts", "  process.stdout.write(`${JSON.stringify(line)}\\n`);", ""),
+]
 LOOSE_NPM_SETTINGS = [
     Edit(".npmrc", "ignore-scripts=true", "ignore-scripts=false"),
     Edit(".npmrc", "save-exact=true", ""),
@@ -86,6 +95,7 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     ],
     "supply-chain": LOOSE_NPM_SETTINGS,
     "authorization": AUTHORIZATION_REMOVALS["ownership"],
+    "events": SILENT_SECURITY_EVENTS,
 }
 
 FASTIFY_REMOVALS: dict[str, list[Edit]] = {
@@ -122,6 +132,7 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
     ],
     "supply-chain": LOOSE_NPM_SETTINGS,
     "authorization": AUTHORIZATION_REMOVALS["ownership"],
+    "events": SILENT_SECURITY_EVENTS,
 }
 
 REMOVALS = {"express": EXPRESS_REMOVALS, "fastify": FASTIFY_REMOVALS}

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT, generate, npm
 from matrix import COMBINATIONS, combination_id, markdown_table
 
-PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"}
+PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization", "events"}
 # Practice 4's proofs: token checks and sessions; a public API has neither.
 AUTH_PROOF_FILES = {"jwt", "sessions"}
 # Not a practice of its own: Node's permission model in the Dockerfile's CMD (docs/container.md).

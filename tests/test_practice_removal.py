@@ -11,7 +11,7 @@ import pytest
 from conftest import InstalledProjects, clone_project, generate, npm
 from removals import AUTHORIZATION_REMOVALS, DATABASE_REMOVALS, REMOVALS, Edit
 
-PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"}
+PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization", "events"}
 FAILED_FILE = re.compile(r"^test at (?:\S*/)?test/security/([\w-]+)\.test\.ts:\d+:\d+$", re.MULTILINE)
 
 

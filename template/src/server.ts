@@ -11,6 +11,7 @@ import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
 import { openStore, type Store } from './db/index.ts';
 import { DatabaseStartError } from './db/start-up.ts';
 import { createLogger } from './logger.ts';
+import { createSecurityEventLog, securityEvent, writeConfigurationRefused } from './security/events.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
 import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
 
@@ -19,6 +20,8 @@ function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
     return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    // The setting names only: a refused value may be a secret.
+    writeConfigurationRefused([...new Set(error.problems.map((problem) => problem.split(' ', 1)[0] ?? problem))]);
     process.stderr.write(`${error.message}\nThe server was not started.\n`);
     process.exit(1);
   }
@@ -49,6 +52,7 @@ async function openStoreOrExit(config: Config): Promise<Store> {
 
 const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
+const securityEvents = createSecurityEventLog(logger);
 
 process.on('unhandledRejection', (reason) => {
   logger.fatal({ err: reason }, 'unhandled promise rejection');
@@ -78,11 +82,13 @@ const server = await startHttpServer({
   openApiDocument: buildOpenApiDocument(routes),
 });
 logger.info({ url: server.url }, 'listening');
+securityEvents.record(securityEvent('sys_startup', 'server started', { pid: process.pid }));
 
 let shuttingDown = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
+  securityEvents.record(securityEvent('sys_shutdown', 'server shutting down', { signal, pid: process.pid }));
   logger.info({ signal }, 'shutting down: finishing in-flight requests');
   const deadline = setTimeout(() => {
     logger.error({ timeoutMs: config.timeouts.shutdownMs }, 'shutdown timed out; exiting with requests still open');

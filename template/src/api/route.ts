@@ -8,6 +8,7 @@
 import type { z } from 'zod';
 import { accessPolicyProblems, type AccessPolicy, type Caller } from '../security/authorization.ts';
 import { type AppError, methodNotAllowedError, notFoundError } from '../security/errors.ts';
+import type { SecurityEvent } from '../security/events.ts';
 import type { AuthLimiterName } from '../security/rate-limit.ts';
 
 export type { Authenticator } from '../security/authorization.ts';
@@ -30,6 +31,8 @@ export interface RouteResult {
   status: number;
   /** Omitted for 204 and any other answer without a body. */
   body?: unknown;
+  /** Sensitive successes (a sign-in, a new account), recorded by the wiring with the request's context. */
+  events?: readonly SecurityEvent[];
 }
 
 export interface ResponseSpec {

@@ -7,6 +7,7 @@ import type { Store, User } from '../db/index.ts';
 import { DuplicateEmailError } from '../db/index.ts';
 import { ownedOrNotFound } from '../security/authorization.ts';
 import { AppError } from '../security/errors.ts';
+import { securityEvent } from '../security/events.ts';
 import { defineRoute, type Route } from './route.ts';
 import { CurrentUser, ErrorSchema, NoParams, NoQuery, PublicUser, UserIdParams, UserSchema } from './schemas.ts';
 
@@ -44,7 +45,7 @@ export function createUserRoutes({ store, authenticated }: UserRouteDependencies
       responses: { 201: { description: 'User created', schema: PublicUser }, 409: error('Email already registered') },
       async handle({ body, caller }) {
         const user = await createUser(store, { ...body, passwordHash: null, createdBy: caller?.userId ?? null });
-        return { status: 201, body: publicUser(user) };
+        return { status: 201, body: publicUser(user), events: [securityEvent('user_created', 'user record created', { createdUserId: user.id })] };
       },
     }),
     defineRoute({

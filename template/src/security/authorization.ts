@@ -13,6 +13,7 @@
  * again from the database on every refresh (src/security/jwt.ts).
  */
 import { AppError } from './errors.ts';
+import { securityEvent } from './events.ts';
 
 /** Every account has 'user'; the others are granted (`npm run grant-role`). */
 export const ROLES = ['user', 'admin'] as const;
@@ -38,7 +39,14 @@ export interface Authenticator {
 /** The answer for a record that is missing or not the caller's: the two must look the same. */
 export const recordNotFound = (kind: string): AppError => new AppError(404, `${kind} not found`);
 
-const forbidden = (role: Role) => new AppError(403, `This action requires the ${role} role`);
+const forbidden = (role: Role, userId: string) =>
+  new AppError(403, `This action requires the ${role} role`, {
+    event: securityEvent('authz_fail', `route requires the ${role} role`, { required: role }, userId),
+  });
+
+/** A record that exists but is not the caller's: the same 404 as a missing one, but recorded. */
+const notOwned = (kind: string): AppError =>
+  new AppError(404, `${kind} not found`, { event: securityEvent('authz_fail', `${kind} belongs to another account`, { resource: kind.toLowerCase() }) });
 
 /**
  * The function-level check, run by both frameworks before anything else about the request is
@@ -47,7 +55,7 @@ const forbidden = (role: Role) => new AppError(403, `This action requires the ${
 export function authorizeRoute(access: AccessPolicy, authenticator: Authenticator, authorization: string | undefined): Caller | null {
   if (access === 'public') return null;
   const caller = authenticator.authenticate(authorization);
-  if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role);
+  if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role, caller.userId);
   return caller;
 }
 
@@ -64,6 +72,7 @@ export function ownedOrNotFound<Record>(caller: Caller | null, record: Record | 
     const owner = ownerOf(record);
     const allowed = caller === null ? owner === null : owner === caller.userId || isAdmin(caller);
     if (allowed) return record;
+    throw notOwned(kind);
   }
   throw recordNotFound(kind);
 }

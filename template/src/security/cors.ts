@@ -12,6 +12,7 @@
  */
 import { HTTP_METHODS } from '../api/route.ts';
 import { AppError } from './errors.ts';
+import { securityEvent } from './events.ts';
 
 /** Every method a route may have: a browser asks before any but GET, HEAD and a plain POST. */
 export const ALLOWED_METHODS: readonly string[] = HTTP_METHODS;
@@ -36,6 +37,7 @@ const NOT_CROSS_ORIGIN: CorsAnswer = Object.freeze({ headers: Object.freeze({ Va
 export type CorsPolicy = (method: string, origin: string | undefined, requestedMethod: string | undefined) => CorsAnswer;
 
 export function createCorsPolicy(allowedOrigins: readonly string[]): CorsPolicy {
+  const refused = securityEvent('malicious_cors', 'request from an origin that is not allowed');
   const answers = new Map<string, { actual: CorsAnswer; preflight: CorsAnswer }>();
   for (const origin of allowedOrigins) {
     const shared = { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' };
@@ -58,7 +60,7 @@ export function createCorsPolicy(allowedOrigins: readonly string[]): CorsPolicy 
   return (method, origin, requestedMethod) => {
     if (origin === undefined) return NOT_CROSS_ORIGIN;
     const answer = answers.get(origin);
-    if (!answer) throw new AppError(403, 'Origin not allowed');
+    if (!answer) throw new AppError(403, 'Origin not allowed', { event: refused });
     return method === 'OPTIONS' && requestedMethod !== undefined ? answer.preflight : answer.actual;
   };
 }

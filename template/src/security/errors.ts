@@ -9,6 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
+import type { SecurityEvent } from './events.ts';
 import { SECURITY_HEADERS } from './headers.ts';
 
 export interface ErrorBody {
@@ -22,14 +23,18 @@ export interface ErrorReply {
   headers: Record<string, string>;
   /** True when nothing anticipated this error: log it in full, answer generically. */
   unexpected: boolean;
+  /** The security event to record with the request's context, if this refusal is one. */
+  event?: SecurityEvent;
 }
 
 export class AppError extends Error {
   readonly status: number;
   readonly details: unknown;
   readonly headers: Record<string, string>;
+  /** The security event this refusal is, recorded once by the error reply (src/security/events.ts). */
+  readonly event: SecurityEvent | undefined;
 
-  constructor(status: number, message: string, options: { details?: unknown; headers?: Record<string, string> } = {}) {
+  constructor(status: number, message: string, options: { details?: unknown; headers?: Record<string, string>; event?: SecurityEvent } = {}) {
     // An AppError is an answer, not a fault: no one reads its stack, so none is captured.
     const { stackTraceLimit } = Error;
     Error.stackTraceLimit = 0;
@@ -39,6 +44,7 @@ export class AppError extends Error {
     this.status = status;
     this.details = options.details;
     this.headers = options.headers ?? {};
+    this.event = options.event;
   }
 }
 
@@ -76,7 +82,7 @@ export function toErrorReply(error: unknown): ErrorReply {
     const body: ErrorBody = { error: error.message };
     if (error.details !== undefined) body.details = error.details;
     // An AppError is a deliberate answer (a 503 while Redis is down included): not a surprise to log.
-    return { status: error.status, body, headers: error.headers, unexpected: false };
+    return { status: error.status, body, headers: error.headers, unexpected: false, ...(error.event ? { event: error.event } : {}) };
   }
   const status = clientStatusOf(error);
   if (status !== undefined) {

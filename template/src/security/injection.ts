@@ -9,6 +9,7 @@
  * in src/db is parameterized.
  */
 import { AppError } from './errors.ts';
+import { securityEvent } from './events.ts';
 import type { RequestPart } from './validation.ts';
 
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -35,7 +36,10 @@ export function assertNoOperatorKeys(parts: Partial<Record<RequestPart, unknown>
   for (const [location, value] of Object.entries(parts)) {
     const key = findForbiddenKey(value);
     if (key !== undefined) {
-      throw new AppError(400, 'Request contains a forbidden key', { details: [{ location, path: key }] });
+      throw new AppError(400, 'Request contains a forbidden key', {
+        details: [{ location, path: key }],
+        event: securityEvent('malicious_extraneous', 'operator or prototype key in input', { location, fields: [key] }),
+      });
     }
   }
 }

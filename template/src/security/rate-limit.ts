@@ -10,6 +10,7 @@
 import { isIPv6 } from 'node:net';
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { AppError } from './errors.ts';
+import { securityEvent, type SecurityEvent } from './events.ts';
 import type { LimiterStore } from './rate-limit-store.ts';
 
 export interface RateLimitConfig {
@@ -26,12 +27,14 @@ export class RequestLimiter {
   readonly #limiter: RateLimiterAbstract;
   readonly #limit: number;
   readonly #policy: string;
+  readonly #refusalEvent: SecurityEvent;
 
   constructor(store: LimiterStore, name: string, limit: number, windowMs: number, failClosed: boolean) {
     const windowSeconds = Math.max(1, Math.ceil(windowMs / 1000));
     this.#limiter = store.create({ name, points: limit, durationSeconds: windowSeconds, failClosed });
     this.#limit = limit;
     this.#policy = `${limit};w=${windowSeconds}`;
+    this.#refusalEvent = refusalEvent(name);
   }
 
   /**
@@ -47,6 +50,7 @@ export class RequestLimiter {
       const resetSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
       throw new AppError(429, 'Too many requests, try again later.', {
         headers: { ...this.#headers(0, resetSeconds), 'Retry-After': String(resetSeconds) },
+        event: this.#refusalEvent,
       });
     }
     return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
@@ -70,6 +74,17 @@ export class RequestLimiter {
       RateLimit: `limit=${this.#limit}, remaining=${remaining}, reset=${resetSeconds}`,
     };
   }
+}
+
+/**
+ * The event a limiter's refusal is: the sign-in limits have their own names (per IP: too many
+ * failed sign-ins; per account: the account is locked for the window), the others are plain
+ * excess. Every one carries the limiter's name.
+ */
+function refusalEvent(limiter: string): SecurityEvent {
+  if (limiter === 'login') return securityEvent('authn_login_fail_max', 'too many failed sign-ins from this client', { limiter });
+  if (limiter === 'account') return securityEvent('authn_login_lock', 'too many failed sign-ins for one account: locked for the window', { limiter });
+  return securityEvent('excess_rate_limit_exceeded', 'rate limit exceeded', { limiter });
 }
 
 function storeUnavailable(cause: unknown): AppError {

@@ -6,6 +6,7 @@
  */
 import type { z } from 'zod';
 import { AppError } from './errors.ts';
+import { securityEvent } from './events.ts';
 
 export type RequestPart = 'body' | 'params' | 'query';
 
@@ -23,7 +24,13 @@ export function parseRequestPart<Schema extends z.ZodType>(schema: Schema, value
     path: issue.path.map(String).join('.'),
     message: issue.message,
   }));
-  throw new AppError(400, 'Validation failed', { details });
+  // The event names fields only, never the values; keys the schema does not know are their own event.
+  const unknownKeys = result.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path.map(String), key].join('.')) : []));
+  const event =
+    unknownKeys.length > 0
+      ? securityEvent('malicious_extraneous', 'unknown keys in input', { location, fields: unknownKeys })
+      : securityEvent('input_validation_fail', 'input failed validation', { location, fields: [...new Set(details.map((detail) => detail.path))] });
+  throw new AppError(400, 'Validation failed', { details, event });
 }
 
 export interface RequestParts {
