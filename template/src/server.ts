@@ -81,8 +81,9 @@ const server = await startHttpServer({
   routes,
   openApiDocument: buildOpenApiDocument(routes),
 });
-logger.info({ url: server.url }, 'listening');
 securityEvents.record(securityEvent('sys_startup', 'server started', { pid: process.pid }));
+// The last line of a start: whatever waits for it finds every line before it written.
+logger.info({ url: server.url }, 'listening');
 
 let shuttingDown = false;
 async function shutdown(signal: NodeJS.Signals): Promise<void> {
