@@ -54,7 +54,7 @@ AUTHORIZATION_REMOVALS: dict[str, list[Edit]] = {
     "role": [
         Edit(
             "src/security/authorization.ts",
-            "if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role);",
+            "if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role, caller.userId);",
             "",
         ),
     ],
@@ -143,8 +143,8 @@ DATABASE_REMOVALS: dict[str, dict[str, list[Edit]]] = {
         "injection": [
             Edit(
                 "src/db/postgres.ts",
-                "this.#pool.query<UserRow>(SQL.userByEmail, [email])",
-                "this.#pool.query<UserRow>(`SELECT id, email, name, age, password_hash, created_by FROM users WHERE email = '${email}'`)",
+                "const { rows } = await this.#pool.query<UserRow>(SQL.userByEmail, [email]);\n    const [row] = rows;\n    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;",
+                "const { rows } = await this.#pool.query<UserRow>(`SELECT ${ACCOUNT_COLUMNS} FROM users WHERE email = '${email}'`);\n    const [row] = rows;\n    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;",
             ),
         ],
     },
