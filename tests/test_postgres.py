@@ -9,7 +9,7 @@ combination; this file covers what is particular to PostgreSQL.)
 - /ready is honest: a throwaway cluster is stopped under a running server (503, JSON, no
   crash) and started again (200, same server process, same data).
 - Concurrency: one of eight simultaneous refreshes rotates; five simultaneous migration runs
-  apply each file once.
+  on an empty schema apply each file once.
 
 Needs PostgreSQL: TEST_DATABASE_URL (default postgres://postgres:postgres@127.0.0.1:5432/postgres,
 which `.ci/services/postgres.sh` provides) and the server binaries under /usr/lib/postgresql.
@@ -121,11 +121,17 @@ def test_every_statement_is_a_constant(postgres_project: Path) -> None:
     calls = re.findall(r"\.query(?:<\w+>)?\(([^,)]+)", source)
     assert calls, "no queries found in src/db/postgres.ts"
     assert all(re.fullmatch(r"SQL\.\w+", call.strip()) for call in calls), f"a query does not use a constant from SQL: {calls}"
+    # Column lists shared by several statements: module constants, themselves plain literals.
+    fragments = dict(re.findall(r"^const ([A-Z_]+_COLUMNS) = ('[^'`$]*'|`[^`$]*`);$", source, re.MULTILINE))
     block = source[source.index("const SQL = {") : source.index("} as const;", source.index("const SQL = {"))]
-    statements = re.findall(r"^\s+(\w+): (.+),$", block, re.MULTILINE)
-    assert len(statements) >= 9, statements
+    names = re.findall(r"^  (\w+):", block, re.MULTILINE)
+    statements = re.findall(r"^  (\w+): ('[^']*'|`[^`]*`),$", block, re.MULTILINE)
+    assert len(statements) >= 9 and [name for name, _ in statements] == names, f"a statement is not one literal: {names}"
     for name, text in statements:
-        assert re.fullmatch(r"'[^'`$+]*(?:\$\d[^'`$+]*)*'", text), f"SQL.{name} is not a plain literal with $n placeholders: {text}"
+        spliced = set(re.findall(r"\$\{(\w+)\}", text))
+        assert spliced <= set(fragments), f"SQL.{name} splices something other than a column-list constant: {spliced - set(fragments)}"
+        plain = re.sub(r"\$\{\w+\}", "", text)
+        assert re.fullmatch(r"['`][^'`$+]*(?:\$\d[^'`$+]*)*['`]", plain, re.DOTALL), f"SQL.{name} is not a literal with $n placeholders: {text}"
 
 
 # --- SQL injection, for real ---------------------------------------------------------------
@@ -221,8 +227,11 @@ try {
   // The schema gone, then five runners at once: the advisory lock lets one apply each file.
   const client = new Client({ connectionString: database.url });
   await client.connect();
-  await client.query('DROP TABLE refresh_tokens, users, schema_migrations');
-  await client.end();
+  try {
+    await client.query('DROP SCHEMA public CASCADE; CREATE SCHEMA public');
+  } finally {
+    await client.end();
+  }
   const runs = await Promise.all(Array.from({ length: 5 }, () => migrate(database.url)));
   console.log(JSON.stringify({ outcomes, unknown, notUuid, runs }));
 } finally {
@@ -236,9 +245,11 @@ def test_concurrent_refreshes_rotate_once_and_migrations_apply_once(postgres_pro
     report = run_script(postgres_project, tmp_path, CONCURRENCY_DEMO)
     assert sorted(report["outcomes"]) == ["reused"] * 7 + ["rotated"], report["outcomes"]
     assert report["unknown"] == "unknown" and report["notUuid"] == "unknown"
+    migrations = sorted(path.stem for path in (postgres_project / "migrations").glob("*.sql"))
+    assert len(migrations) >= 3, migrations
     applied = [run["applied"] for run in report["runs"]]
-    assert sorted(applied) == [[], [], [], [], ["001_initial"]], report["runs"]
-    assert all(run["alreadyApplied"] == ["001_initial"] for run in report["runs"] if not run["applied"]), report["runs"]
+    assert sorted(applied) == [[], [], [], [], migrations], report["runs"]
+    assert all(run["alreadyApplied"] == migrations for run in report["runs"] if not run["applied"]), report["runs"]
 
 
 # --- /ready against a cluster that goes away and comes back --------------------------------

@@ -93,9 +93,11 @@ def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
         terminal.wait_for("Where rate-limit counters live")
         terminal.keys("Enter")
         terminal.wait_for("Browser origins allowed")
-        terminal.answer('["http://app.example.com"]')
+        # The default is pre-filled on one line, so clearing the line clears the answer.
+        terminal.wait_for("['http://localhost:5173']")
+        terminal.answer("http://app.example.com")
         assert terminal.shows_refusal("cors_origins", "plain http:// only for localhost"), terminal.screen()[-1]
-        terminal.answer('["https://app.example.com"]')
+        terminal.answer("https://app.example.com, https://admin.example.com")
         terminal.wait_for("Largest JSON request body")
         for bad in ("*", "ten", "0", "20000"):
             terminal.answer(bad)
@@ -121,3 +123,4 @@ def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
         terminal.close()
     settings = (tmp_path / "api/src/project.ts").read_text()
     assert "bodyLimit: '64kb'" in settings and "authRateLimitMax: 5," in settings
+    assert 'corsOrigins: "https://app.example.com,https://admin.example.com",' in settings, settings

@@ -362,7 +362,8 @@ def test_bad_redis_settings_stop_the_server_at_start(installed_projects: Install
 def test_ci_workflow_is_valid_yaml_with_the_services_each_combination_needs() -> None:
     """One services: and one env: block whatever the choices: a Redis service and TEST_REDIS_URL
     exactly when the store is Redis, beside the database's own."""
-    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    # Copier's own filters (regex_replace) come from jinja2-ansible-filters, as in Copier.
+    environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
     template = environment.from_string((ROOT / "template/.github/workflows/ci.yml.jinja").read_text(encoding="utf-8"))
     for combination in COMBINATIONS:
         job = yaml.safe_load(template.render(**combination))["jobs"]["verify"]
