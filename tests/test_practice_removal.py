@@ -1,17 +1,21 @@
-"""Proof that the proofs can fail: remove each practice from a generated project and the
-proof suite turns red, in that practice's own file. Runs for every framework (on SQLite:
-the wiring removed is the framework's, the same whatever the database)."""
+"""Proof that the proofs can fail: remove each practice from a generated project and that
+practice's own proof file turns red. Runs for every framework (on SQLite: the wiring removed
+is the framework's, the same whatever the database). Only that file runs, with `npm test`'s
+own flags: tests/test_matrix.py runs the whole suite of every combination."""
 
 from __future__ import annotations
 
+import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
-from conftest import InstalledProjects, clone_project, generate, npm
+from conftest import InstalledProjects, clone_project, generate, npm, run
 from removals import AUTHORIZATION_REMOVALS, DATABASE_REMOVALS, REMOVALS, Edit
 
 PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization", "events"}
+ALL_TEST_FILES = '"test/**/*.test.ts"'
 FAILED_FILE = re.compile(r"^test at (?:\S*/)?test/security/([\w-]+)\.test\.ts:\d+:\d+$", re.MULTILINE)
 
 
@@ -66,8 +70,15 @@ def test_concatenated_sql_fails_the_injection_proof(tmp_path: Path) -> None:
 
 def remove_and_expect_red(project: Path, framework: str, practice: str, edits: list[Edit] | None = None) -> None:
     apply(project, edits if edits is not None else REMOVALS[framework][practice])
-    result = npm("test", cwd=project, check=False)
+    result = run(proof_file_command(project, practice), cwd=project, check=False)
     output = result.stdout + result.stderr
     assert result.returncode != 0, f"{framework}: npm test still passes without {practice}:\n{output[-4000:]}"
     failed = set(FAILED_FILE.findall(output))
     assert practice in failed, f"{framework}: without {practice}, the failures were in {sorted(failed)} instead:\n{output[-4000:]}"
+
+
+def proof_file_command(project: Path, practice: str) -> list[str]:
+    """`npm test`'s command line, narrowed from every test file to the practice's proof file."""
+    script = json.loads((project / "package.json").read_text(encoding="utf-8"))["scripts"]["test"]
+    assert ALL_TEST_FILES in script, f"the test script no longer names {ALL_TEST_FILES}: {script}"
+    return shlex.split(script.replace(ALL_TEST_FILES, shlex.quote(f"test/security/{practice}.test.ts")))
