@@ -113,8 +113,6 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
         Edit("src/app.ts", "assertNoOperatorKeys({ body: request.body, params: request.params, query: request.query });", ""),
-        Edit("src/app.ts", "onProtoPoisoning: 'error',", "onProtoPoisoning: 'ignore',"),
-        Edit("src/app.ts", "onConstructorPoisoning: 'error',", "onConstructorPoisoning: 'ignore',"),
     ],
     "cors": [
         Edit(

@@ -81,7 +81,7 @@ const server = await startHttpServer({
   routes,
   openApiDocument: buildOpenApiDocument(routes),
 });
-securityEvents.record(securityEvent('sys_startup', 'server started', { pid: process.pid }));
+securityEvents.record(securityEvent('sys_startup', 'server started', { pid: process.pid, url: server.url }));
 // The last line of a start: whatever waits for it finds every line before it written.
 logger.info({ url: server.url }, 'listening');
 

@@ -89,6 +89,7 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
     output += chunk;
   });
   const exited = once(child, 'exit');
+  const quiet = ['warn', 'error', 'fatal', 'silent'].includes(overrides.LOG_LEVEL ?? 'info');
 
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -98,7 +99,9 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
       reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
     }, START_TIMEOUT_MS);
     const poll = setInterval(() => {
-      const listening = logs.find((line) => line.msg === 'listening');
+      // 'listening' is the last line of a start; with LOG_LEVEL above info, sys_startup
+      // (a security event, never quieted) is the only one.
+      const listening = logs.find((line) => line.msg === 'listening') ?? (quiet ? logs.find((line) => line.event === 'sys_startup') : undefined);
       if (listening) {
         clearInterval(poll);
         clearTimeout(timer);
