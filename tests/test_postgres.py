@@ -34,17 +34,12 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from app_server import AppServer as Server, node_binary
+from app_server import AppServer as Server, node_binary, server_environment
 from conftest import InstalledProjects, clone_project, free_port, generate, run
 from matrix import FRAMEWORKS
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
 HOW_TO_START = "start it with `bash .ci/services/postgres.sh` as root (Debian's postgresql on 127.0.0.1:5432, postgres/postgres), or set TEST_DATABASE_URL"
-SECRETS = {
-    "JWT_ACCESS_SECRET": "postgres-test-access-secret-0123456789-abcdefghijklmnop",
-    "JWT_REFRESH_SECRET": "postgres-test-refresh-secret-0123456789-abcdefghijklmnop",
-}
-ORIGIN = "https://app.example.test"
 INTERNALS = re.compile(r"postgres|ECONNREFUSED|connect |\bat \S+ \(|\.ts:\d+|node_modules", re.IGNORECASE)
 
 
@@ -324,21 +319,8 @@ def wait_for_status(server: Server, path: str, status: int, timeout: float) -> t
 @pytest.mark.parametrize("framework", FRAMEWORKS)
 def test_ready_follows_the_database_without_a_restart(installed_projects: InstalledProjects, cluster: Cluster, framework: str) -> None:
     postgres_project = installed_projects(framework=framework, database="postgres")
-    environment = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-        "LOG_LEVEL": "info",
-        "DATABASE_URL": cluster.url,
-        # The fresh cluster has no schema: the server migrates it before listening.
-        "DATABASE_MIGRATE_ON_START": "true",
-        "CORS_ORIGINS": ORIGIN,
-        "RATE_LIMIT_MAX": "100000",
-        "AUTH_RATE_LIMIT_MAX": "100000",
-        **SECRETS,
-    }
-    server = Server(postgres_project, environment)
+    # The fresh cluster has no schema: the server migrates it before listening.
+    server = Server(postgres_project, server_environment(cluster.url, DATABASE_MIGRATE_ON_START="true"))
     try:
         status, headers, body = server.request("/ready")
         assert (status, headers.get("content-type"), body) == (200, "application/json; charset=utf-8", {"status": "ok"})
@@ -379,20 +361,6 @@ def test_ready_follows_the_database_without_a_restart(installed_projects: Instal
 STACK_FRAME = re.compile(r"^\s+at \S", re.MULTILINE)
 
 
-def start_environment(database_url: str, **settings: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-        "LOG_LEVEL": "info",
-        "DATABASE_URL": database_url,
-        "CORS_ORIGINS": ORIGIN,
-        **SECRETS,
-        **settings,
-    }
-
-
 @pytest.mark.parametrize(("framework", "migrate"), [("express", "true"), ("fastify", "false")])
 def test_an_unreachable_database_stops_the_start_with_one_line(installed_projects: InstalledProjects, framework: str, migrate: str) -> None:
     """Nothing listens on the port: the server retries for DATABASE_START_WAIT_MS, then exits 1
@@ -403,7 +371,7 @@ def test_an_unreachable_database_stops_the_start_with_one_line(installed_project
     started = time.monotonic()
     result = subprocess.run(
         [node_binary(project), "src/server.ts"], cwd=project, capture_output=True, text=True, timeout=60,
-        env=start_environment(url, DATABASE_START_WAIT_MS="2000", DATABASE_MIGRATE_ON_START=migrate),
+        env=server_environment(url, DATABASE_START_WAIT_MS="2000", DATABASE_MIGRATE_ON_START=migrate),
     )
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
@@ -431,7 +399,7 @@ def test_a_database_that_comes_up_during_the_wait_is_used(installed_projects: In
     try:
         late_start.start()
         # Server() fails the test if the process exits before it logs "listening".
-        server = Server(project, start_environment(cluster.url, DATABASE_START_WAIT_MS="60000", DATABASE_MIGRATE_ON_START="true"))
+        server = Server(project, server_environment(cluster.url, DATABASE_START_WAIT_MS="60000", DATABASE_MIGRATE_ON_START="true"))
         try:
             assert server.request("/ready")[0] == 200
         finally:

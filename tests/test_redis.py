@@ -41,16 +41,11 @@ import jinja2
 import pytest
 import yaml
 from app_server import AppServer as Server
-from app_server import node_binary
+from app_server import node_binary, server_environment
 from conftest import ROOT, InstalledProjects, free_port
 from matrix import COMBINATIONS, FRAMEWORKS
 
 HOW_TO_INSTALL = "install it with `bash .ci/services/redis.sh` as root (Debian's redis-server), or `apt-get install -y redis-server`"
-SECRETS = {
-    "JWT_ACCESS_SECRET": "redis-test-access-secret-0123456789-abcdefghijklmnopqrstu",
-    "JWT_REFRESH_SECRET": "redis-test-refresh-secret-0123456789-abcdefghijklmnopqrst",
-}
-ORIGIN = "https://app.example.test"
 # What a 503 must never carry: the store, the library, the address, a stack or a file path.
 INTERNALS = re.compile(r"redis|ECONNREFUSED|connect |127\.0\.0\.1|not ready|stream|\bat \S+ \(|\.ts:\d+|node_modules", re.IGNORECASE)
 NO_SUCH_USER = "/api/users/00000000-0000-4000-8000-000000000000"
@@ -141,24 +136,10 @@ def redis_server() -> Iterator[RedisServer]:
 # by the tests of a worker: they edit no file, and their servers write only its data/ directory.
 
 
-def server_environment(redis_url: str, prefix: str, **overrides: str) -> dict[str, str]:
-    return {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "HOST": "127.0.0.1",
-        "PORT": "0",
-        "LOG_LEVEL": "info",
-        "DATABASE_URL": "file:data/app.db",
-        "CORS_ORIGINS": ORIGIN,
-        "REDIS_URL": redis_url,
-        "RATE_LIMIT_REDIS_PREFIX": prefix,
-        "RATE_LIMIT_WINDOW_MS": "600000",
-        "RATE_LIMIT_MAX": "100000",
-        "AUTH_RATE_LIMIT_MAX": "100000",
-        "AUTH_ACCOUNT_LOCKOUT_MAX": "100000",
-        **SECRETS,
-        **overrides,
-    }
+def redis_environment(redis_url: str, prefix: str, **overrides: str) -> dict[str, str]:
+    """A server counting in Redis under its own key prefix, with a window no test outlives."""
+    settings = {"REDIS_URL": redis_url, "RATE_LIMIT_REDIS_PREFIX": prefix, "RATE_LIMIT_WINDOW_MS": "600000", "AUTH_ACCOUNT_LOCKOUT_MAX": "100000"}
+    return server_environment("file:data/app.db", **{**settings, **overrides})
 
 
 def assert_clean_exit(server: Server) -> None:
@@ -205,7 +186,7 @@ async def send_all_then_read(ports: list[int]) -> list[int]:
 def test_two_instances_share_one_login_limit(installed_projects: InstalledProjects, redis_server: RedisServer, framework: str) -> None:
     project = installed_projects(framework=framework, rate_limit_store="redis")
     prefix = f"shared-{framework}-{os.getpid()}:rl"
-    environment = server_environment(redis_server.url, prefix, AUTH_RATE_LIMIT_MAX=str(AUTH_LIMIT))
+    environment = redis_environment(redis_server.url, prefix, AUTH_RATE_LIMIT_MAX=str(AUTH_LIMIT))
     first = Server(project, environment)
     try:
         second = Server(project, environment)
@@ -254,7 +235,7 @@ def test_outage_fails_closed_then_recovers_without_restart(installed_projects: I
     project = installed_projects(framework=framework, rate_limit_store="redis")
     prefix = f"outage-{framework}-{os.getpid()}:rl"
     api_key = f"{prefix}:api:127.0.0.1"
-    server = Server(project, server_environment(redis_server.url, prefix, RATE_LIMIT_MAX=str(API_LIMIT)))
+    server = Server(project, redis_environment(redis_server.url, prefix, RATE_LIMIT_MAX=str(API_LIMIT)))
     try:
         # Redis up: logins work, and /api is counted in Redis.
         email, password = f"outage-{framework}-{time.time_ns()}@example.com", "correct horse battery staple outage"
@@ -318,7 +299,7 @@ def test_starts_without_redis_and_uses_it_once_it_answers(installed_projects: In
     project = installed_projects(framework="express", rate_limit_store="redis")
     redis = RedisServer()  # its port is chosen; nothing listens there yet
     try:
-        server = Server(project, server_environment(redis.url, f"late-{os.getpid()}:rl"))
+        server = Server(project, redis_environment(redis.url, f"late-{os.getpid()}:rl"))
         try:
             assert server.count_logs(LOST) == 1, server.output()[-3000:]
             bad_login = {"email": "nobody@example.com", "password": "wrong password"}
@@ -350,7 +331,7 @@ def test_starts_without_redis_and_uses_it_once_it_answers(installed_projects: In
 )
 def test_bad_redis_settings_stop_the_server_at_start(installed_projects: InstalledProjects, overrides: dict[str, str], message: str) -> None:
     project = installed_projects(framework="express", rate_limit_store="redis")
-    environment = server_environment("redis://127.0.0.1:1", "unused:rl", **overrides)
+    environment = redis_environment("redis://127.0.0.1:1", "unused:rl", **overrides)
     result = subprocess.run([node_binary(project), "src/server.ts"], cwd=project, env=environment, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1, result
     assert message in result.stderr and "The server was not started." in result.stderr, result.stderr

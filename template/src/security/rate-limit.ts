@@ -48,9 +48,13 @@ export class RequestLimiter {
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw storeUnavailable(rejection);
       const resetSeconds = Math.max(1, Math.ceil(rejection.msBeforeNext / 1000));
+      // One event per client per window: the request that crosses the limit (the store counts
+      // atomically, so exactly one sees limit + 1). Every later refusal is the same fact, and
+      // recording each would let a flood of refused requests flood the log too.
+      const crossing = rejection.consumedPoints === this.#limit + 1;
       throw new AppError(429, 'Too many requests, try again later.', {
         headers: { ...this.#headers(0, resetSeconds), 'Retry-After': String(resetSeconds) },
-        event: this.#refusalEvent,
+        ...(crossing ? { event: this.#refusalEvent } : {}),
       });
     }
     return this.#headers(result.remainingPoints, Math.ceil(result.msBeforeNext / 1000));
