@@ -95,7 +95,7 @@ ABLATIONS: dict[str, dict[str, list[Edit]]] = {
                 "const cors = { headers: {}, preflight: false };",
             ),
         ],
-        "rate limit": [Edit("src/app.ts", "res.set(await limiters.api.consume(key));", "")],
+        "rate limit": [Edit("src/app.ts", "setHeaders(res, await limiters.api.consume(key));", "")],
         "jwt verification": [UNVERIFIED_TOKENS],
         "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
         "injection guard": [Edit("src/app.ts", "assertNoOperatorKeys(parts);", "")],

@@ -69,8 +69,8 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "app.disable('x-powered-by');", ""),
     ],
     "rate-limit": [
-        Edit("src/app.ts", "res.set(await limiters.api.consume(key));", ""),
-        Edit("src/app.ts", "if (authLimiter) res.set(await authLimiter.consume(key));", ""),
+        Edit("src/app.ts", "setHeaders(res, await limiters.api.consume(key));", ""),
+        Edit("src/app.ts", "if (authLimiter) setHeaders(res, await authLimiter.consume(key));", ""),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
