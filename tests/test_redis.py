@@ -347,7 +347,7 @@ def test_ci_workflow_is_valid_yaml_with_the_services_each_combination_needs() ->
     environment = jinja2.Environment(keep_trailing_newline=True, undefined=jinja2.StrictUndefined, extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
     template = environment.from_string((ROOT / "template/.github/workflows/ci.yml.jinja").read_text(encoding="utf-8"))
     for combination in COMBINATIONS:
-        job = yaml.safe_load(template.render(**combination))["jobs"]["verify"]
+        job = yaml.safe_load(template.render(package_slug="rampart-api", **combination))["jobs"]["verify"]
         services = {combination["database"]} - {"sqlite"}
         variables = {"TEST_DATABASE_URL"} if services else set()
         if combination["rate_limit_store"] == "redis":
