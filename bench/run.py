@@ -425,7 +425,7 @@ def server_environment(directory: Path, jwt: dict[str, str], settings: Settings)
         "CORS_ORIGINS": ORIGIN,
         # Raised for the run through configuration: the limiter still runs on every request.
         "RATE_LIMIT_MAX": "10000000",
-        "AUTH_RATE_LIMIT_MAX": "10000000",
+        "AUTH_RATE_LIMIT_MAX": "100000",  # the largest the configuration accepts; only failed sign-ins count
         **jwt,
     }
 
