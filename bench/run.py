@@ -83,10 +83,10 @@ UNVERIFIED_TOKENS = Edit(
 # One piece taken out at a time: what is left shows what that piece costs.
 ABLATIONS: dict[str, dict[str, list[Edit]]] = {
     "express": {
-        "headers": [Edit("src/app.ts", "setHeaders(res, SECURITY_HEADERS);", "")],
+        "headers": [Edit("src/app.ts", "addHeaders(res, SECURITY_HEADERS);", "")],
         "request id": [
             Edit("src/app.ts", "const requestId = randomUUID();", "const requestId = '';"),
-            Edit("src/app.ts", "res.setHeader('X-Request-Id', requestId);", ""),
+            Edit("src/app.ts", "res.locals.headers = { 'X-Request-Id': requestId } satisfies ResponseHeaders;", "res.locals.headers = {};"),
         ],
         "cors": [
             Edit(
@@ -95,7 +95,7 @@ ABLATIONS: dict[str, dict[str, list[Edit]]] = {
                 "const cors = { headers: {}, preflight: false };",
             ),
         ],
-        "rate limit": [Edit("src/app.ts", "setHeaders(res, await limiters.api.consume(key));", "")],
+        "rate limit": [Edit("src/app.ts", "addHeaders(res, await limiters.api.consume(key));", "")],
         "jwt verification": [UNVERIFIED_TOKENS],
         "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
         "injection guard": [Edit("src/app.ts", "assertNoOperatorKeys(parts);", "")],

@@ -46,8 +46,8 @@ AUTHORIZATION_REMOVALS: dict[str, list[Edit]] = {
     "ownership": [
         Edit(
             "src/security/authorization.ts",
-            "const allowed = caller === null ? owner === null : owner === caller.userId || isAdmin(caller);",
-            "const allowed = true;",
+            "isAdmin(caller) ? ANY_OWNER : { anyOwner: false, ownerId: caller?.userId ?? null };",
+            "ANY_OWNER;",
         ),
     ],
     # Function level: any authenticated caller passes a role route.
@@ -65,12 +65,12 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;"),
     ],
     "headers": [
-        Edit("src/app.ts", "setHeaders(res, SECURITY_HEADERS);", ""),
+        Edit("src/app.ts", "addHeaders(res, SECURITY_HEADERS);", ""),
         Edit("src/app.ts", "app.disable('x-powered-by');", ""),
     ],
     "rate-limit": [
-        Edit("src/app.ts", "setHeaders(res, await limiters.api.consume(key));", ""),
-        Edit("src/app.ts", "if (authLimiter) setHeaders(res, await authLimiter.consume(key));", ""),
+        Edit("src/app.ts", "addHeaders(res, await limiters.api.consume(key));", ""),
+        Edit("src/app.ts", "if (authLimiter) addHeaders(res, await authLimiter.consume(key));", ""),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
@@ -89,6 +89,12 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
             "src/app.ts",
             "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {",
             "app.use('/__error-handler-removed', (error: unknown, req: Request, res: Response, _next: NextFunction) => {",
+        ),
+        # Route handlers answer their own errors; without that, Express's default handler does.
+        Edit(
+            "src/app.ts",
+            "serve(req, res).catch((error: unknown) => answerError(req, res, error, route.path));",
+            "serve(req, res);",
         ),
         Edit("src/app.ts", "headersTimeout: timeouts.headersMs,", ""),
         NO_SIGTERM_HANDLER,

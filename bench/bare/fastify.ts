@@ -12,6 +12,8 @@ import Fastify from 'fastify';
 import { openStore, type Item, type User } from '../src/db/index.ts';
 
 const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
+// No object-level check: the change applies to an item of any owner.
+const ANY_OWNER = { anyOwner: true } as const;
 const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
 const publicItem = (item: Item) => ({ id: item.id, title: item.title, done: item.done, ownerId: item.ownerId, createdAt: item.createdAt.toISOString() });
@@ -31,7 +33,7 @@ app.post('/api/items', async (request, reply) => {
 });
 
 app.patch('/api/items/:id', async (request, reply) => {
-  const item = await store.updateItem((request.params as { id: string }).id, request.body as { title?: string; done?: boolean });
+  const item = await store.updateItem((request.params as { id: string }).id, request.body as { title?: string; done?: boolean }, ANY_OWNER);
   return item ? publicItem(item) : reply.code(404).send({ error: 'Item not found' });
 });
 

@@ -5,7 +5,7 @@
  * items belong to no one and every route is public.
  */
 import type { Item, Store } from '../db/index.ts';
-import { ownedOrNotFound, recordNotFound, type Caller } from '../security/authorization.ts';
+import { ownedOrNotFound, ownerScope, recordNotFound, type Caller } from '../security/authorization.ts';
 import { defineRoute, type Route } from './route.ts';
 import { ErrorSchema, ItemIdParams, ItemListQuery, ItemPage, ItemPatchSchema, ItemSchema, NewItemSchema, NoParams, NoQuery } from './schemas.ts';
 
@@ -38,6 +38,15 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
   const ownerOf = (item: Item) => item.ownerId;
   const loadItem = async (id: string, caller: Caller | null) =>
     ownedOrNotFound(caller, await store.findItemById(id), ownerOf, 'Item');
+  /**
+   * A change scoped to the caller's items (ownerScope) that found nothing: the item is someone
+   * else's (recorded) or does not exist, and both get the same 404, as from loadItem.
+   */
+  const missed = async (id: string, caller: Caller | null): Promise<never> => {
+    await loadItem(id, caller);
+    // Visible now but not to the change (it appeared in between): the change still found nothing.
+    throw recordNotFound('Item');
+  };
 
   return [
     defineRoute({
@@ -97,10 +106,9 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       schemas: { body: ItemPatchSchema, params: ItemIdParams, query: NoQuery },
       responses: { 200: { description: 'The changed item', schema: ItemSchema }, 404: notFound },
       async handle({ params, body, caller }) {
-        const item = await loadItem(params.id, caller);
-        const changed = await store.updateItem(item.id, body);
-        // Gone in between (a concurrent delete): the same 404 as if it had never existed.
-        if (!changed) throw recordNotFound('Item');
+        // The object-level check is part of the statement: one query when the change is allowed.
+        const changed = await store.updateItem(params.id, body, ownerScope(caller));
+        if (!changed) return missed(params.id, caller);
         return { status: 200, body: publicItem(changed) };
       },
     }),
@@ -114,8 +122,7 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       schemas: { params: ItemIdParams, query: NoQuery },
       responses: { 204: { description: 'Deleted' }, 404: notFound },
       async handle({ params, caller }) {
-        const item = await loadItem(params.id, caller);
-        if (!(await store.deleteItem(item.id))) throw recordNotFound('Item');
+        if (!(await store.deleteItem(params.id, ownerScope(caller)))) return missed(params.id, caller);
         return { status: 204 };
       },
     }),

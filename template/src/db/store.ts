@@ -3,7 +3,7 @@
  * in its own module; nothing outside src/db knows which one is in use.
  */
 
-import type { Role } from '../security/authorization.ts';
+import type { OwnerScope, Role } from '../security/authorization.ts';
 
 export interface User {
   id: string;
@@ -87,10 +87,13 @@ export interface Store {
   findItemById(id: string): Promise<Item | null>;
   /** The owner's items, newest first. */
   listItems(listing: ItemListing): Promise<Item[]>;
-  /** Null when the item no longer exists. */
-  updateItem(id: string, changes: ItemChanges): Promise<Item | null>;
-  /** False when the item no longer exists. */
-  deleteItem(id: string): Promise<boolean>;
+  /**
+   * Changes the item only if its owner is in scope, in the same statement; null when it is
+   * not, or there is no such item (the caller tells the two apart, src/api/item-routes.ts).
+   */
+  updateItem(id: string, changes: ItemChanges, scope: OwnerScope): Promise<Item | null>;
+  /** Deletes the item only if its owner is in scope; false when it is not, or there is no such item. */
+  deleteItem(id: string, scope: OwnerScope): Promise<boolean>;
 
   saveRefreshToken(record: RefreshTokenRecord): Promise<void>;
   /**

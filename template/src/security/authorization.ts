@@ -5,9 +5,10 @@
  *   default: 'public', 'authenticated', or a role such as { role: 'admin' }. The framework
  *   wiring calls authorizeRoute() before the request body is even parsed, so the order is
  *   always authentication (401), role (403), validation (400), then the record (404).
- * - Object level (OWASP API1): handlers load a record and pass it through ownedOrNotFound():
- *   only its owner or an admin may see or change it; anyone else gets the same 404 as a record
- *   that does not exist, so ids cannot be probed.
+ * - Object level (OWASP API1): handlers load a record and pass it through ownedOrNotFound(),
+ *   or change it with a statement scoped by ownerScope(): only its owner or an admin may see or
+ *   change it; anyone else gets the same 404 as a record that does not exist, so ids cannot be
+ *   probed.
  *
  * Roles live in the database and travel in the access token's `roles` claim; they are read
  * again from the database on every refresh (src/security/jwt.ts).
@@ -61,17 +62,29 @@ export function authorizeRoute(access: AccessPolicy, authenticator: Authenticato
 
 export const isAdmin = (caller: Caller | null): boolean => caller?.roles.includes('admin') ?? false;
 
+/** The records a caller may act on: those of any owner, or of exactly one (null: no one's). */
+export type OwnerScope = { readonly anyOwner: true } | { readonly anyOwner: false; readonly ownerId: string | null };
+
+const ANY_OWNER: OwnerScope = Object.freeze({ anyOwner: true });
+
 /**
- * The object-level check every handler runs after loading a record: the record's owner or an
- * admin may act on it. On a public route (no caller) only records that belong to no one are
- * open, as in a public API (auth: none): an owned record never leaks through a public route.
- * Anyone else gets the same 404 as a missing record.
+ * The object-level rule, in one place: an admin may act on any record, an account on its own.
+ * On a public route (no caller) only records that belong to no one are open, as in a public
+ * API (auth: none): an owned record never leaks through a public route. ownedOrNotFound()
+ * applies it to a loaded record; a store applies it inside a change's own statement
+ * (src/db/store.ts), so a hot route changes a record in one query.
+ */
+export const ownerScope = (caller: Caller | null): OwnerScope =>
+  isAdmin(caller) ? ANY_OWNER : { anyOwner: false, ownerId: caller?.userId ?? null };
+
+/**
+ * The object-level check every handler runs after loading a record. Anyone outside the
+ * caller's scope gets the same 404 as a missing record.
  */
 export function ownedOrNotFound<Record>(caller: Caller | null, record: Record | null, ownerOf: (record: Record) => string | null, kind: string): Record {
   if (record !== null) {
-    const owner = ownerOf(record);
-    const allowed = caller === null ? owner === null : owner === caller.userId || isAdmin(caller);
-    if (allowed) return record;
+    const scope = ownerScope(caller);
+    if (scope.anyOwner || ownerOf(record) === scope.ownerId) return record;
     throw notOwned(kind);
   }
   throw recordNotFound(kind);
