@@ -1,5 +1,9 @@
 """Every supported combination is generated, installed with `npm ci --ignore-scripts`, and
-passes typecheck, lint, lockfile-lint and its whole proof suite against its real database."""
+passes typecheck, lint, lockfile-lint and its whole proof suite against its real database.
+
+Its lint and lockfile-lint runs are the outside verifier's (tests/verification.py): one eslint
+run over the whole project is both `npm run lint` and the security-rules check, and the
+lockfile check runs `npm run lint:lockfile` and then shows its options refuse a tampered lock."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+import verification
 from conftest import ROOT, generate, npm
 from matrix import COMBINATIONS, combination_id, markdown_table
 
@@ -92,8 +97,8 @@ def test_combination(tmp_path: Path, combination: dict[str, str]) -> None:
     assert_npm_keeps_the_lock_as_written(project)
     npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
     npm("run", "typecheck", cwd=project)
-    npm("run", "lint", cwd=project)
-    npm("run", "lint:lockfile", cwd=project)
+    verification.run_eslint_security(project)
+    verification.run_lockfile_lint(project)
     result = npm("test", cwd=project, timeout=600)
     counts = summary(result.stdout)
     assert counts.get("fail") == 0, result.stdout

@@ -1,12 +1,13 @@
 """Outside verification of every supported combination (tests/matrix.py's COMBINATIONS):
-lockfile-lint, eslint's security rules, njsscan and schemathesis against the running app, each
-with a fresh database. What each check does and why: tests/verification.py.
+njsscan and schemathesis against the running app, with a fresh database. What each check does
+and why: tests/verification.py. The other two outside checks, eslint's security rules and
+lockfile-lint, run in tests/test_matrix.py, where they are also the project's own lint.
 
 Installs are shared: every project's package-lock.json is cut from the template's union lock
 (hooks/npm/), so the union is installed once per run with `npm ci --ignore-scripts` and each
 generated project links to it; exactly the versions its own lockfile pins are there (each
 project's own `npm ci` is tests/test_matrix.py's job). Each combination is generated once and
-shared by its four tests, across pytest-xdist workers too (file locks guard the shared copies).
+shared by its two tests, across pytest-xdist workers too (file locks guard the shared copies).
 PostgreSQL, MongoDB and Redis must be running (`.ci/services/`): without them the tests of the
 combinations that need them fail, saying so.
 """
@@ -25,7 +26,7 @@ import verification
 from conftest import ROOT, generate, npm
 from matrix import COMBINATIONS, combination_id
 
-CHECKS = ("lockfile-lint", "eslint-security", "njsscan", "schemathesis")
+CHECKS = ("njsscan", "schemathesis")
 
 
 @pytest.fixture(scope="session")
@@ -94,11 +95,7 @@ def test_outside_verification(shared_root: Path, combination: dict[str, str], ch
         # Before anything is generated: a missing server is named at once.
         verification.require_servers(combination)
     project = prepared_project(shared_root, combination)
-    if check == "lockfile-lint":
-        verification.run_lockfile_lint(project)
-    elif check == "eslint-security":
-        verification.run_eslint_security(project)
-    elif check == "njsscan":
+    if check == "njsscan":
         cache = shared_root / "njsscan-cache"
         cache.mkdir(exist_ok=True)
         verification.run_njsscan(project, cache_dir=cache)

@@ -665,7 +665,8 @@ _ESLINT = """
 import security from 'eslint-plugin-security';
 import { ESLint } from 'eslint';
 const eslint = new ESLint({ overrideConfig: { linterOptions: { reportUnusedDisableDirectives: 'error' } } });
-const results = await eslint.lintFiles(['src', 'test']);
+// The whole project, as `npm run lint` (eslint .) sees it: this run stands in for that script.
+const results = await eslint.lintFiles(['.']);
 const required = Object.keys(security.configs.recommended.rules);
 const off = {};
 for (const result of results) {
@@ -690,7 +691,12 @@ _DIRECTIVE = re.compile(r"eslint-disable(?:-next-line|-line)?(?P<rules>[^*\n]*)"
 
 
 def run_eslint_security(project: Path) -> dict[str, object]:
-    """eslint with the project's config over src/ and test/; returns what it found and silenced."""
+    """eslint with the project's config over the whole project, as its `npm run lint` (which must
+    stay `eslint . --max-warnings=0`) lints it: any message fails, warnings included. Returns what
+    it found and silenced. One run serves as both the project's lint and this check."""
+    script = json.loads((project / "package.json").read_text(encoding="utf-8")).get("scripts", {}).get("lint", "")
+    if script != "eslint . --max-warnings=0":
+        raise VerificationError(f"the lint script is no longer `eslint . --max-warnings=0` (what this check stands in for): {script!r}")
     result = _node_eval(project, _ESLINT, timeout=300)
     if result.returncode != 0:
         raise VerificationError(f"eslint could not run in {project}:\n{_tail(result.stderr)}")
