@@ -22,7 +22,10 @@ function openSocket(server: RunningServer): Promise<Socket> {
   return once(socket, 'connect').then(() => socket);
 }
 
-/** Reads from a socket until `done` says the response is complete. */
+/**
+ * Reads from a socket until `done` says the response is complete; a connection that closes
+ * before then fails at once (a server killed mid-request), rather than at the test's timeout.
+ */
 function readUntil(socket: Socket, done: (received: string) => boolean): Promise<string> {
   return new Promise((resolve, reject) => {
     let received = '';
@@ -30,10 +33,13 @@ function readUntil(socket: Socket, done: (received: string) => boolean): Promise
       received += chunk;
       if (done(received)) {
         socket.off('data', onData);
+        socket.off('close', onClose);
         resolve(received);
       }
     };
+    const onClose = () => reject(new Error(`the connection closed before the response was complete; received:\n${received}`));
     socket.on('data', onData);
+    socket.once('close', onClose);
     socket.once('error', reject);
   });
 }
@@ -54,13 +60,16 @@ const PARSER_REFUSALS: [string, (host: string) => string, number][] = [
   ['an invalid chunk size', (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400],
 ];
 
-describe('errors: what the HTTP parser refuses', () => {
-  let server: RunningServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(() => server.stop());
+/** One server for the refusals below: each request stands alone, so they share it. */
+let server: RunningServer;
+let adminToken: string | undefined;
+before(async () => {
+  server = await startServer({ BODY_LIMIT: '1kb' });
+  adminToken = (await newAdmin(server)).accessToken;
+});
+after(() => server.stop());
 
+describe('errors: what the HTTP parser refuses', () => {
   for (const [what, raw, status] of PARSER_REFUSALS) {
     it(`answers ${what} with ${status} JSON and the header policy`, async () => {
       const socket = await openSocket(server);
@@ -84,13 +93,6 @@ describe('errors: what the HTTP parser refuses', () => {
 });
 
 describe('errors: JSON without internals', () => {
-  let server: RunningServer;
-  let token: string | undefined;
-  before(async () => {
-    server = await startServer({ BODY_LIMIT: '1kb' });
-    token = (await newAdmin(server)).accessToken;
-  });
-  after(() => server.stop());
 
   it('answers an unknown route with 404 JSON', async () => {
     const response = await request(server, '/api/does-not-exist');
@@ -106,7 +108,7 @@ describe('errors: JSON without internals', () => {
       ['GET', '/api/users', ['POST']],
     ];
     for (const [method, path, allowed] of cases) {
-      const response = await request(server, path, { method, token });
+      const response = await request(server, path, { method, token: adminToken });
       assert.equal(response.status, 405, `${method} ${path}: ${response.text}`);
       assert.ok(isJsonError(response));
       assert.deepEqual(response.body, { error: 'Method not allowed' });
@@ -116,27 +118,27 @@ describe('errors: JSON without internals', () => {
   });
 
   it('answers malformed JSON with 400 and no parser message', async () => {
-    const response = await request(server, '/api/users', { rawBody: '{"email": "a@example.com", ', token, headers: { 'content-type': 'application/json' } });
+    const response = await request(server, '/api/users', { rawBody: '{"email": "a@example.com", ', token: adminToken, headers: { 'content-type': 'application/json' } });
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, { error: 'Malformed JSON body' });
     assertNoInternals(response);
   });
 
   it('answers an oversized body with 413', async () => {
-    const response = await request(server, '/api/users', { body: { email: 'a@example.com', name: 'x'.repeat(4096), age: 30 }, token });
+    const response = await request(server, '/api/users', { body: { email: 'a@example.com', name: 'x'.repeat(4096), age: 30 }, token: adminToken });
     assert.equal(response.status, 413);
     assert.ok(isJsonError(response));
     assertNoInternals(response);
   });
 
   it('answers a body that is not JSON with 415', async () => {
-    const response = await request(server, '/api/users', { rawBody: 'email=a@example.com', token, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const response = await request(server, '/api/users', { rawBody: 'email=a@example.com', token: adminToken, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(response.status, 415);
     assert.ok(isJsonError(response));
   });
 
   it('answers a broken URL encoding with 400 and no library message', async () => {
-    const response = await request(server, '/api/users/%E0%A4%A', { token });
+    const response = await request(server, '/api/users/%E0%A4%A', { token: adminToken });
     assert.equal(response.status, 400);
     assert.ok(isJsonError(response));
     assertNoInternals(response);

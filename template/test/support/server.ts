@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AUTH_ENVIRONMENT } from './auth-environment.ts';
 import { createTestDatabase } from './database.ts';
@@ -17,7 +18,7 @@ const SERVER_ENTRY = fileURLToPath(new URL('../../src/server.ts', import.meta.ur
  * The suite starts dozens of servers: Node's compile cache (node_modules/.cache, beside other
  * tools' caches) saves about a third of each start. Node skips it where it cannot write.
  */
-const COMPILE_CACHE = fileURLToPath(new URL('../../node_modules/.cache/node-compile-cache/', import.meta.url));
+export const COMPILE_CACHE = fileURLToPath(new URL('../../node_modules/.cache/node-compile-cache/', import.meta.url));
 /** Generous: a loaded CI machine can take seconds to start a server. */
 const START_TIMEOUT_MS = 30_000;
 
@@ -63,16 +64,37 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
   return Object.fromEntries(Object.entries(merged).filter(([, value]) => value !== undefined));
 }
 
+export interface StartOptions {
+  /** A database owned, and removed, by whoever created it: to run two servers on the same data. */
+  database?: TestDatabase;
+  /** Node flags before the entry point, such as the production start's. */
+  nodeArguments?: string[];
+  /**
+   * Listen on this port (see freePort()) and count the server as started once /health answers,
+   * not from its log: for proofs about what the log says, which must not depend on it to start.
+   */
+  port?: number;
+}
+
+/** A loopback port that was free a moment ago. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
 /**
  * Starts a server with its own fresh database, or on `options.database` (owned, and removed,
  * by whoever created it) to run two servers against the same data, and with `options.nodeArguments`
  * (node flags, such as the production start's) before the entry point.
  */
-export async function startServer(overrides: EnvironmentOverrides = {}, options: { database?: TestDatabase; nodeArguments?: string[] } = {}): Promise<RunningServer> {
+export async function startServer(overrides: EnvironmentOverrides = {}, options: StartOptions = {}): Promise<RunningServer> {
   const database = options.database ?? (await createTestDatabase());
   const child = spawn(process.execPath, [...(options.nodeArguments ?? []), SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
-    env: baseEnvironment(database.url, overrides),
+    env: baseEnvironment(database.url, options.port === undefined ? overrides : { ...overrides, PORT: String(options.port) }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -104,7 +126,23 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
       child.kill('SIGKILL');
       reject(new Error(`server did not start within ${START_TIMEOUT_MS} ms:\n${output}`));
     }, START_TIMEOUT_MS);
+    let probing = false;
     const poll = setInterval(() => {
+      if (options.port !== undefined) {
+        if (probing) return;
+        probing = true;
+        const base = `http://127.0.0.1:${options.port}`;
+        fetch(`${base}/health`)
+          .then((response) => {
+            if (!response.ok) return;
+            clearInterval(poll);
+            clearTimeout(timer);
+            resolve(base);
+          })
+          .catch(() => undefined)
+          .finally(() => (probing = false));
+        return;
+      }
       // 'listening' is the last line of a start; with LOG_LEVEL above info, sys_startup
       // (a security event, never quieted) is the only one.
       const listening = logs.find((line) => line.msg === 'listening') ?? (quiet ? logs.find((line) => line.event === 'sys_startup') : undefined);
