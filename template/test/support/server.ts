@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { AUTH_ENVIRONMENT } from './auth-environment.ts';
-import { createTestDatabase } from './database.ts';
+import { createTestDatabase, databaseUrlNeverOpened } from './database.ts';
 import { limiterEnvironment } from './limiter-environment.ts';
 import type { TestDatabase } from './test-database.ts';
 
@@ -185,15 +185,15 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
 }
 
 /**
- * Runs the server expecting it to refuse to start; returns its exit code and output. A server
+ * Runs the server expecting it to refuse to start, on a database it should never open (an
+ * override may name one); returns its exit code and output. A server
  * that starts after all (the check it should have refused on is gone) is stopped as soon as it
  * says it is listening, with code null: the proof fails at once instead of waiting it out.
  */
 export async function startServerExpectingFailure(overrides: EnvironmentOverrides): Promise<{ code: number | null; output: string }> {
-  const database = await createTestDatabase();
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
-    env: baseEnvironment(database.url, overrides),
+    env: baseEnvironment(databaseUrlNeverOpened(), overrides),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -209,6 +209,5 @@ export async function startServerExpectingFailure(overrides: EnvironmentOverride
   const timer = setTimeout(() => child.kill('SIGKILL'), START_TIMEOUT_MS);
   const [code] = (await once(child, 'exit')) as [number | null];
   clearTimeout(timer);
-  await database.dispose();
   return { code: started ? null : code, output };
 }
