@@ -27,7 +27,12 @@ export default tseslint.config(
     // then app.ts, server.ts and cli/. An import may only go down.
     files: ['src/**/*.ts'],
     plugins: { 'import-x': importX },
-    settings: { 'import-x/resolver-next': [createNodeResolver()] },
+    settings: {
+      // Relative imports name their .ts file (type stripping); the TypeScript parser reads them.
+      'import-x/resolver-next': [createNodeResolver()],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/extensions': ['.ts'],
+    },
     rules: {
       // A cycle makes start-up order depend on which module loads first, and a layer that
       // needs the one above it is no longer a layer.
