@@ -26,6 +26,7 @@ export interface FieldError {
 // Matching control characters is the point of this pattern.
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\x00-\x08\x0a-\x1f\x7f]/;
+const hasControlCharacter = (text: string): boolean => CONTROL_CHARACTER.test(text);
 export const CONTROL_CHARACTERS_MESSAGE = 'must not contain control characters';
 
 const takesControlCharacters = new WeakSet<z.ZodType>();
@@ -66,7 +67,7 @@ function controlCharacterPaths(value: unknown, schema: z.ZodType | undefined, pa
   const def = unwrap(schema);
   if (def === null) return found;
   if (typeof value === 'string') {
-    if (CONTROL_CHARACTER.test(value)) found.push(path.join('.'));
+    if (hasControlCharacter(value)) found.push(path.join('.'));
   } else if (typeof value === 'object' && value !== null) {
     for (const [key, child] of Object.entries(value)) controlCharacterPaths(child, childSchema(def, key), [...path, key], found);
   }
