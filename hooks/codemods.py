@@ -92,11 +92,12 @@ def store_calls(project: Path, files: list[str]) -> int:
         if not path.is_file():
             continue
         text = path.read_text(encoding="utf-8")
+        methods = sorted(set(STORE_CALL.findall(text)))
         converted, calls = STORE_CALL.subn(lambda match: f"{STORE_CALLS[match.group(1)]}(", text)
         if calls:
             path.write_text(converted, encoding="utf-8")
-            say(f"store calls: {relpath}: {calls} call(s) of the old Store now go to the resource's repository "
-                "(store.findUserById -> users.findById, ...)")
+            renames = ", ".join(f"store.{method} -> {STORE_CALLS[method]}" for method in methods)
+            say(f"store calls: {relpath}: {calls} call(s) of the old Store now go to the resource's repository ({renames})")
     return 0
 
 

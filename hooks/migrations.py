@@ -56,6 +56,41 @@ def committed(project: Path, relpath: str) -> bytes | None:
     return result.stdout if result.returncode == 0 else None
 
 
+def render_project(source: str, ref: str, answers: dict, destination: Path) -> None:
+    """The whole project as Rampart at `ref` renders it for these answers (no tasks, no npm)."""
+    from copier import run_copy
+
+    data = {key: value for key, value in answers.items() if not key.startswith("_")}
+    run_copy(source, destination, data=data, vcs_ref=ref, defaults=True, quiet=True,
+             skip_tasks=True, unsafe=True, overwrite=True)
+
+
+def render(source: str, ref: str, answers: dict, relpath: str) -> bytes | None:
+    """`relpath` as Rampart at `ref` renders it for these answers (no tasks, no npm)."""
+    with tempfile.TemporaryDirectory(prefix="rampart-render-") as scratch:
+        destination = Path(scratch) / "project"
+        render_project(source, ref, answers, destination)
+        rendered = destination / relpath
+        return rendered.read_bytes() if rendered.is_file() else None
+
+
+def committed_answers(project: Path, answers_file: str) -> dict:
+    """The answers file as HEAD has it (empty when there is none)."""
+    import yaml
+
+    answers_text = committed(project, answers_file)
+    return (yaml.safe_load(answers_text) or {}) if answers_text is not None else {}
+
+
+def previous_render(project: Path, relpath: str, answers_file: str) -> bytes | None:
+    """`relpath` as the previously applied Rampart version rendered it for these answers."""
+    answers = committed_answers(project, answers_file)
+    source, commit = answers.get("_src_path"), answers.get("_commit")
+    if not source or not commit:
+        return None
+    return render(str(source), str(commit), answers, relpath)
+
+
 class PreviousRender:
     """The project as the previously applied Rampart version rendered it for the same answers,
     rendered on first use (no tasks, no npm) and then read path by path."""
@@ -67,19 +102,13 @@ class PreviousRender:
         self.error: Exception | None = None
 
     def _render(self) -> Path | None:
-        import yaml
-        from copier import run_copy
-
-        answers_text = committed(self.project, self.answers_file)
-        answers = (yaml.safe_load(answers_text) or {}) if answers_text is not None else {}
+        answers = committed_answers(self.project, self.answers_file)
         source, commit = answers.get("_src_path"), answers.get("_commit")
         if not source or not commit:
             return None
-        data = {key: value for key, value in answers.items() if not key.startswith("_")}
         self._scratch = tempfile.TemporaryDirectory(prefix="rampart-render-")
         destination = Path(self._scratch.name) / "project"
-        run_copy(str(source), destination, data=data, vcs_ref=str(commit), defaults=True, quiet=True,
-                 skip_tasks=True, unsafe=True, overwrite=True)
+        render_project(str(source), str(commit), answers, destination)
         return destination
 
     def read(self, relpath: str) -> bytes | None:
