@@ -161,7 +161,7 @@ export function loadAll<Results extends unknown[]>(...loaders: { [Index in keyof
   return results as Results;
 }
 
-/** Reads and validates the server's configuration (auth has its own, in src/auth.ts). */
+/** Reads and validates the server's configuration (auth has its own, in src/auth/index.ts). */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const env = parseEnvironment(environmentSchema, environment);
   return {
