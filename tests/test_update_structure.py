@@ -118,3 +118,21 @@ def test_the_move_steps_are_silent_once_moved(template: Path, tmp_path: Path) ->
     assert "// unchanged" in (project / "src/security/headers.ts").read_text(encoding="utf-8")
     for said in ("moved ", "no longer part of Rampart", "store calls:"):
         assert said not in output, output
+
+
+def test_an_edit_in_a_part_that_moved_out_of_a_split_file_is_a_reported_conflict(template: Path, tmp_path: Path) -> None:
+    """src/db/sqlite.ts keeps its path but gives its items' statements to src/items/sqlite.ts:
+    a team's edit there cannot be placed by a machine, so it is kept, marked and reported."""
+    pre_move = git(template, "rev-parse", "HEAD~1").stdout.strip()
+    project = generate_at(template, tmp_path / "project", pre_move)
+    team_line = "    // Payments: titles are audited nightly.\n"
+    edit(project / "src/db/sqlite.ts", "  async updateItem(id: string, changes: ItemChanges, scope: OwnerScope): Promise<Item | null> {\n",
+         "  async updateItem(id: string, changes: ItemChanges, scope: OwnerScope): Promise<Item | null> {\n" + team_line)
+    commit_and_tag(project, "An audit note")
+    result = copier("update", "--trust", "--defaults", cwd=project)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    merged = (project / "src/db/sqlite.ts").read_text(encoding="utf-8")
+    assert team_line in merged and "<<<<<<< before updating" in merged, merged
+    assert leftovers(project) == ["src/db/sqlite.ts"], output
+    assert "src/db/sqlite.ts: conflict markers" in output, output
