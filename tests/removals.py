@@ -146,7 +146,7 @@ DATABASE_REMOVALS: dict[str, dict[str, list[Edit]]] = {
     "postgres": {
         "injection": [
             Edit(
-                "src/db/postgres.ts",
+                "src/users/postgres.ts",
                 "const { rows } = await this.#pool.query<UserRow>(SQL.userByEmail, [email]);\n    const [row] = rows;\n    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;",
                 "const { rows } = await this.#pool.query<UserRow>(`SELECT ${ACCOUNT_COLUMNS} FROM users WHERE email = '${email}'`);\n    const [row] = rows;\n    return row ? { ...toUser(row), passwordHash: row.password_hash } : null;",
             ),

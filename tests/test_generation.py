@@ -43,7 +43,7 @@ def test_defaults_generate_with_pytest_copie(copie) -> None:
         *(f"src/security/{name}.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "authorization"]),
         *(f"test/security/{name}.test.ts" for name in ["validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization"]),
         "src/cli/grant-role.ts",
-        "src/api/item-routes.ts",
+        "src/items/routes.ts",
         "docs/index.md",
         "docs/adding-a-route.md",
         "docs/practices/authorization.md",

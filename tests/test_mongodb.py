@@ -300,8 +300,8 @@ LAYERS: dict[str, list[Edit]] = {
     "validation": [Edit("src/app.ts", "const input = validateRequest(route.schemas, parts);", "const input = parts;")],
     # The article's String() casts, in the route and in the store.
     "string-casts": [
-        Edit("src/api/auth-routes.ts", "store.findUserByEmail(String(body.email))", "store.findUserByEmail(body.email)"),
-        Edit("src/db/mongodb.ts", "findOne({ email: String(email) })", "findOne({ email })"),
+        Edit("src/auth/routes.ts", "users.findByEmail(String(body.email))", "users.findByEmail(body.email)"),
+        Edit("src/users/mongodb.ts", "findOne({ email: String(email) })", "findOne({ email })"),
     ],
     # mongoose's sanitizeFilter: wraps an object with '$' keys in $eq.
     "sanitizeFilter": [Edit("src/db/mongodb.ts", "sanitizeFilter: true,", "sanitizeFilter: false,")],

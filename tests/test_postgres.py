@@ -83,7 +83,7 @@ def test_postgres_files_are_generated_only_for_postgres(postgres_project: Path, 
     for path in POSTGRES_ONLY:
         assert (postgres_project / path).is_file(), f"{path} was not generated for database=postgres"
     assert not (postgres_project / "src/db/sqlite.ts").exists()
-    assert "openPostgresStore as openStore" in (postgres_project / "src/db/index.ts").read_text()
+    assert "from './postgres.ts'" in (postgres_project / "src/db/index.ts").read_text()
     manifest = json.loads((postgres_project / "package.json").read_text())
     assert manifest["scripts"]["migrate"] == "node --env-file-if-exists=.env src/db/migrate.ts"
     assert "pg" in manifest["dependencies"]
@@ -111,34 +111,41 @@ def test_compose_matches_the_example_environment(postgres_project: Path) -> None
 
 
 def test_every_statement_is_a_constant(postgres_project: Path) -> None:
-    """Static half of the injection proof: the store sends only constant SQL text."""
-    source = (postgres_project / "src/db/postgres.ts").read_text()
-    calls = re.findall(r"\.query(?:<\w+>)?\(([^,)]+)", source)
-    assert calls, "no queries found in src/db/postgres.ts"
-    assert all(re.fullmatch(r"SQL\.\w+", call.strip()) for call in calls), f"a query does not use a constant from SQL: {calls}"
-    # Column lists shared by several statements: module constants, themselves plain literals.
-    fragments = dict(re.findall(r"^const ([A-Z_]+_COLUMNS) = ('[^'`$]*'|`[^`$]*`);$", source, re.MULTILINE))
-    block = source[source.index("const SQL = {") : source.index("} as const;", source.index("const SQL = {"))]
-    names = re.findall(r"^  (\w+):", block, re.MULTILINE)
-    statements = re.findall(r"^  (\w+): ('[^']*'|`[^`]*`),$", block, re.MULTILINE)
-    assert len(statements) >= 9 and [name for name, _ in statements] == names, f"a statement is not one literal: {names}"
-    for name, text in statements:
-        spliced = set(re.findall(r"\$\{(\w+)\}", text))
-        assert spliced <= set(fragments), f"SQL.{name} splices something other than a column-list constant: {spliced - set(fragments)}"
-        plain = re.sub(r"\$\{\w+\}", "", text)
-        assert re.fullmatch(r"['`][^'`$+]*(?:\$\d[^'`$+]*)*['`]", plain, re.DOTALL), f"SQL.{name} is not a literal with $n placeholders: {text}"
+    """Static half of the injection proof: the store sends only constant SQL text, in every
+    file that talks to PostgreSQL (src/db/postgres.ts and each resource's postgres.ts)."""
+    sources = sorted(postgres_project.glob("src/**/postgres.ts"))
+    assert len(sources) >= 4, f"expected src/db and each resource to have a postgres.ts: {sources}"
+    total = 0
+    for path in sources:
+        source = path.read_text()
+        calls = re.findall(r"\.query(?:<\w+>)?\(([^,)]+)", source)
+        assert calls, f"no queries found in {path}"
+        assert all(re.fullmatch(r"SQL\.\w+", call.strip()) for call in calls), f"{path}: a query does not use a constant from SQL: {calls}"
+        # Column lists shared by several statements: module constants, themselves plain literals.
+        fragments = dict(re.findall(r"^const ([A-Z_]+_COLUMNS) = ('[^'`$]*'|`[^`$]*`);$", source, re.MULTILINE))
+        block = source[source.index("const SQL = {") : source.index("} as const;", source.index("const SQL = {"))]
+        names = re.findall(r"^  (\w+):", block, re.MULTILINE)
+        statements = re.findall(r"^  (\w+): ('[^']*'|`[^`]*`),$", block, re.MULTILINE)
+        assert statements and [name for name, _ in statements] == names, f"{path}: a statement is not one literal: {names}"
+        for name, text in statements:
+            spliced = set(re.findall(r"\$\{(\w+)\}", text))
+            assert spliced <= set(fragments), f"SQL.{name} splices something other than a column-list constant: {spliced - set(fragments)}"
+            plain = re.sub(r"\$\{\w+\}", "", text)
+            assert re.fullmatch(r"['`][^'`$+]*(?:\$\d[^'`$+]*)*['`]", plain, re.DOTALL), f"SQL.{name} is not a literal with $n placeholders: {text}"
+        total += len(statements)
+    assert total >= 9, f"only {total} statements found"
 
 
 # --- SQL injection, for real ---------------------------------------------------------------
 
 INJECTION_DEMO = r"""
 import { Pool } from 'pg';
-import { openPostgresStore } from './src/db/postgres.ts';
+import { openDatabase } from './src/db/index.ts';
 import { createTestDatabase } from './test/support/database.ts';
 
 const COLUMNS = 'id, email, name, age, password_hash, created_by';
 const database = await createTestDatabase();
-const store = await openPostgresStore(database.url, { migrateOnStart: true });
+const store = await openDatabase(database.url, { migrateOnStart: true });
 const pool = new Pool({ connectionString: database.url, max: 1 });
 // The mistake the shipped store never makes: the value spliced into the SQL text.
 const concatenatedSql = (email: string): string => "SELECT " + COLUMNS + " FROM users WHERE email = '" + email + "'";
@@ -148,24 +155,24 @@ const tableExists = async (name: string): Promise<boolean> =>
   (await pool.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [name])).rows[0]?.found !== null;
 
 try {
-  const victim = await store.createUser({ email: 'victim@example.com', name: 'Victim', age: 40, passwordHash: 'hash-of-the-victim', createdBy: null });
+  const victim = await store.users.create({ email: 'victim@example.com', name: 'Victim', age: 40, passwordHash: 'hash-of-the-victim', createdBy: null });
   const payloads = ["' OR '1'='1", "' OR 1=1 --", "nobody' UNION SELECT " + COLUMNS + " FROM users --"];
   const lookups = [];
   for (const payload of payloads) {
-    lookups.push({ payload, store: await store.findUserByEmail(payload), concatenated: await concatenated(payload) });
+    lookups.push({ payload, store: await store.users.findByEmail(payload), concatenated: await concatenated(payload) });
   }
   const drop = "x'; DROP TABLE refresh_tokens; --";
-  const storeDrop = await store.findUserByEmail(drop);
+  const storeDrop = await store.users.findByEmail(drop);
   const afterStore = await tableExists('refresh_tokens');
   // Without parameters pg uses the simple query protocol, which runs every statement it is given.
   await pool.query(concatenatedSql(drop));
   const afterConcatenated = await tableExists('refresh_tokens');
-  const verbatim = await store.createUser({ email: "o'reilly@example.com", name: drop, age: 30, passwordHash: null, createdBy: victim.id });
+  const verbatim = await store.users.create({ email: "o'reilly@example.com", name: drop, age: 30, passwordHash: null, createdBy: victim.id });
   console.log(JSON.stringify({
-    sanity: { store: (await store.findUserByEmail('victim@example.com'))?.id === victim.id, concatenated: await concatenated('victim@example.com') },
+    sanity: { store: (await store.users.findByEmail('victim@example.com'))?.id === victim.id, concatenated: await concatenated('victim@example.com') },
     lookups,
     drop: { store: storeDrop, afterStore, afterConcatenated },
-    verbatim: await store.findUserById(verbatim.id),
+    verbatim: await store.users.findById(verbatim.id),
   }));
 } finally {
   await pool.end();
@@ -204,19 +211,19 @@ CONCURRENCY_DEMO = r"""
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { migrate } from './src/db/migrate.ts';
-import { openPostgresStore } from './src/db/postgres.ts';
+import { openDatabase } from './src/db/index.ts';
 import { createTestDatabase } from './test/support/database.ts';
 
 const database = await createTestDatabase();
-const store = await openPostgresStore(database.url, { migrateOnStart: false });
+const store = await openDatabase(database.url, { migrateOnStart: false });
 try {
-  const user = await store.createUser({ email: 'refresh@example.com', name: 'Refresh', age: 30, passwordHash: null, createdBy: null });
+  const user = await store.users.create({ email: 'refresh@example.com', name: 'Refresh', age: 30, passwordHash: null, createdBy: null });
   const jti = randomUUID();
-  await store.saveRefreshToken({ jti, family: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + 60_000) });
+  await store.sessions.saveRefreshToken({ jti, family: randomUUID(), userId: user.id, expiresAt: new Date(Date.now() + 60_000) });
   // Eight refreshes with the same token at once, on eight pooled connections.
-  const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.useRefreshToken(jti, new Date())));
-  const unknown = await store.useRefreshToken(randomUUID(), new Date());
-  const notUuid = await store.useRefreshToken('not-a-uuid', new Date());
+  const outcomes = await Promise.all(Array.from({ length: 8 }, () => store.sessions.useRefreshToken(jti, new Date())));
+  const unknown = await store.sessions.useRefreshToken(randomUUID(), new Date());
+  const notUuid = await store.sessions.useRefreshToken('not-a-uuid', new Date());
   await store.close();
 
   // The schema gone, then five runners at once: the advisory lock lets one apply each file.

@@ -106,7 +106,7 @@ def test_team_project_takes_the_fixes_and_keeps_its_work(template: Path, tmp_pat
     assert "from './settings.ts'" in (project / "src/config.ts").read_text()
 
     # Every team edit is intact.
-    assert GREETING_ROUTE in (project / "src/api/routes.ts").read_text()
+    assert GREETING_ROUTE in (project / "src/users/routes.ts").read_text()
     assert (project / "test/greeting.test.ts").read_text() == GREETING_TEST
     readme = (project / "README.md").read_text()
     assert README_LINE in readme and "kept in `src/settings.ts`" in readme

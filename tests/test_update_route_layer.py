@@ -52,9 +52,12 @@ def test_a_team_route_from_0_1_moves_onto_the_route_layer(template: Path, tmp_pa
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert leftovers(project) == [], output
-    assert "route policies: src/api/routes.ts: 1 route(s) now declare an access policy" in output
+    # The resource layout arrived too: the team's route moved to src/users/routes.ts, calling its repository.
+    assert "moved src/api/routes.ts -> src/users/routes.ts: your edits carried over" in output
+    assert "route policies: src/users/routes.ts: 1 route(s) now declare an access policy" in output
+    assert "store calls: src/users/routes.ts: 1 call(s)" in output
 
-    routes = (project / "src/api/routes.ts").read_text(encoding="utf-8")
+    routes = (project / "src/users/routes.ts").read_text(encoding="utf-8")
     assert "auth: 'bearer'" not in routes
     assert "path: '/api/users/me/greeting'" in routes
     greeting = routes[routes.index("path: '/api/users/me/greeting'"):]

@@ -214,7 +214,7 @@ GREETING_ROUTE = """\
       schemas: { params: NoParams, query: NoQuery },
       responses: { 200: { description: 'A greeting' }, 401: error('Invalid token') },
       async handle({ caller }) {
-        const user = await store.findUserById(caller.userId);
+        const user = await users.findById(caller.userId);
         if (!user) throw new AppError(404, 'User not found');
         return { status: 200, body: { greeting: `Hello, ${user.name}` } };
       },
@@ -273,7 +273,7 @@ TEAM_DEPENDENCY = ("dayjs", "1.11.13")
 def team_edits(project: Path) -> None:
     """A new route and its test, a changed rate limit, an edited README, a deleted
     documentation file, an added dependency, and a CI edit that 1.1.0 also makes."""
-    edit(project / "src/api/routes.ts", "  ];\n  if (authenticated) {\n", GREETING_ROUTE + "  ];\n  if (authenticated) {\n")
+    edit(project / "src/users/routes.ts", "  ];\n  if (authenticated) {\n", GREETING_ROUTE + "  ];\n  if (authenticated) {\n")
     (project / "test/greeting.test.ts").write_text(GREETING_TEST, encoding="utf-8")
     edit(project / "src/project.ts", "rateLimitMax: 100,", "rateLimitMax: 250,")
     readme = project / "README.md"

@@ -9,12 +9,14 @@
  * read them from).
  */
 import express from 'express';
-import { openStore, type Item, type User } from '../src/db/index.ts';
+import { openDatabase } from '../src/db/index.ts';
+import type { Item } from '../src/items/repository.ts';
+import type { User } from '../src/users/repository.ts';
 
-const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
+const store = await openDatabase(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
 // No object-level check: the change applies to an item of any owner.
 const ANY_OWNER = { anyOwner: true } as const;
-const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
+const seeded = await store.users.create({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
 const publicItem = (item: Item) => ({ id: item.id, title: item.title, done: item.done, ownerId: item.ownerId, createdAt: item.createdAt.toISOString() });
 
@@ -28,18 +30,18 @@ app.get('/api/users/me', async (req, res) => {
     res.status(401).json({ error: 'Authentication required' });
     return;
   }
-  const user = await store.findUserById(seeded.id);
+  const user = await store.users.findById(seeded.id);
   res.json(user ? publicUser(user) : null);
 });
 
 app.post('/api/items', async (req, res) => {
   const { title, done } = req.body as { title: string; done?: boolean };
-  const item = await store.createItem({ title, done: done ?? false, ownerId: seeded.id });
+  const item = await store.items.create({ title, done: done ?? false, ownerId: seeded.id });
   res.status(201).json(publicItem(item));
 });
 
 app.patch('/api/items/:id', async (req, res) => {
-  const item = await store.updateItem(req.params.id, req.body as { title?: string; done?: boolean }, ANY_OWNER);
+  const item = await store.items.update(req.params.id, req.body as { title?: string; done?: boolean }, ANY_OWNER);
   if (!item) res.status(404).json({ error: 'Item not found' });
   else res.json(publicItem(item));
 });

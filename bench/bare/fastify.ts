@@ -9,12 +9,14 @@
  * read them from).
  */
 import Fastify from 'fastify';
-import { openStore, type Item, type User } from '../src/db/index.ts';
+import { openDatabase } from '../src/db/index.ts';
+import type { Item } from '../src/items/repository.ts';
+import type { User } from '../src/users/repository.ts';
 
-const store = await openStore(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
+const store = await openDatabase(process.env.DATABASE_URL ?? '', { migrateOnStart: true });
 // No object-level check: the change applies to an item of any owner.
 const ANY_OWNER = { anyOwner: true } as const;
-const seeded = await store.createUser({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
+const seeded = await store.users.create({ email: 'bare@example.test', name: 'Bare', age: 30, passwordHash: null, createdBy: null });
 const publicUser = (user: User) => ({ id: user.id, email: user.email, name: user.name, age: user.age });
 const publicItem = (item: Item) => ({ id: item.id, title: item.title, done: item.done, ownerId: item.ownerId, createdAt: item.createdAt.toISOString() });
 
@@ -22,18 +24,18 @@ const app = Fastify({ logger: false });
 
 app.get('/api/users/me', async (request, reply) => {
   if (!request.headers.authorization) return reply.code(401).send({ error: 'Authentication required' });
-  const user = await store.findUserById(seeded.id);
+  const user = await store.users.findById(seeded.id);
   return user ? publicUser(user) : null;
 });
 
 app.post('/api/items', async (request, reply) => {
   const { title, done } = request.body as { title: string; done?: boolean };
-  const item = await store.createItem({ title, done: done ?? false, ownerId: seeded.id });
+  const item = await store.items.create({ title, done: done ?? false, ownerId: seeded.id });
   return reply.code(201).send(publicItem(item));
 });
 
 app.patch('/api/items/:id', async (request, reply) => {
-  const item = await store.updateItem((request.params as { id: string }).id, request.body as { title?: string; done?: boolean }, ANY_OWNER);
+  const item = await store.items.update((request.params as { id: string }).id, request.body as { title?: string; done?: boolean }, ANY_OWNER);
   return item ? publicItem(item) : reply.code(404).send({ error: 'Item not found' });
 });
 

@@ -1,19 +1,19 @@
 /**
  * Entry point: validate configuration, open the database, serve, and shut down cleanly.
  */
-import { createItemRoutes } from './api/item-routes.ts';
 import { buildOpenApiDocument } from './api/openapi.ts';
 import { assertValidRouteTable, RouteTableError, type Route } from './api/route.ts';
-import { createUserRoutes } from './api/routes.ts';
 import { startHttpServer } from './app.ts';
-import { createAuth, loadAuthConfig, type AuthConfig } from './auth.ts';
+import { createAuth, loadAuthConfig, type AuthConfig } from './auth/index.ts';
 import { ConfigError, loadAll, loadConfig, type Config } from './config.ts';
-import { openStore, type Store } from './db/index.ts';
+import { openDatabase, type Database } from './db/index.ts';
 import { DatabaseStartError } from './db/start-up.ts';
+import { createItemRoutes } from './items/routes.ts';
 import { createLogger } from './logger.ts';
 import { createSecurityEventLog, securityEvent, writeConfigurationRefused } from './security/events.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
 import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
+import { createUserRoutes } from './users/routes.ts';
 
 function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
   try {
@@ -40,9 +40,9 @@ function checkRoutesOrExit(routes: Route[]): Route[] {
 }
 
 /** A database that cannot be used stops the server with one line saying why and what to do. */
-async function openStoreOrExit(config: Config): Promise<Store> {
+async function openDatabaseOrExit(config: Config): Promise<Database> {
   try {
-    return await openStore(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart, startWaitMs: config.databaseStartWaitMs });
+    return await openDatabase(config.databaseUrl, { migrateOnStart: config.databaseMigrateOnStart, startWaitMs: config.databaseStartWaitMs });
   } catch (error) {
     if (!(error instanceof DatabaseStartError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -63,19 +63,19 @@ process.on('uncaughtException', (error) => {
   process.exit(1);
 });
 
-const store = await openStoreOrExit(config);
+const database = await openDatabaseOrExit(config);
 const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
 const limiters = createRateLimiters(config.rateLimit, limiterStore);
-const auth = await createAuth(authConfig, { store, limiters });
+const auth = await createAuth(authConfig, { database, limiters });
 const routes = checkRoutesOrExit([
   ...auth.routes,
-  ...createUserRoutes({ store, authenticated: auth.required }),
-  ...createItemRoutes({ store, authenticated: auth.required }),
+  ...createUserRoutes({ users: database.users, authenticated: auth.required }),
+  ...createItemRoutes({ items: database.items, authenticated: auth.required }),
 ]);
 const server = await startHttpServer({
   config,
   logger,
-  store,
+  database,
   authenticator: auth.authenticator,
   limiters,
   routes,
@@ -98,7 +98,7 @@ async function shutdown(signal: NodeJS.Signals): Promise<void> {
   deadline.unref();
   try {
     await server.close();
-    await Promise.all([store.close(), limiterStore.close()]);
+    await Promise.all([database.close(), limiterStore.close()]);
     logger.info('shutdown complete');
     process.exit(0);
   } catch (error) {

@@ -7,15 +7,14 @@
  */
 import type { z } from 'zod';
 import { accessPolicyProblems, type AccessPolicy, type Caller } from '../security/authorization.ts';
+import { HTTP_METHODS, type HttpMethod } from '../security/cors.ts';
 import { type AppError, methodNotAllowedError, notFoundError } from '../security/errors.ts';
 import type { SecurityEvent } from '../security/events.ts';
 import type { AuthLimiterName } from '../security/rate-limit.ts';
 
 export type { Authenticator } from '../security/authorization.ts';
-
-/** HEAD is answered for every GET route, OPTIONS by the CORS policy. */
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+/** HEAD is answered for every GET route, OPTIONS by the CORS policy (src/security/cors.ts). */
+export { HTTP_METHODS, type HttpMethod };
 
 /** Public routes never see a caller; every other route always has one. */
 export type CallerFor<Access extends AccessPolicy> = Access extends 'public' ? null : Caller;

@@ -14,7 +14,7 @@
  * again from the database on every refresh (src/security/jwt.ts).
  */
 import { AppError } from './errors.ts';
-import { securityEvent } from './events.ts';
+import { securityEvent, type SecurityEvent } from './events.ts';
 
 /** Every account has 'user'; the others are granted (`npm run grant-role`). */
 export const ROLES = ['user', 'admin'] as const;
@@ -71,8 +71,8 @@ const ANY_OWNER: OwnerScope = Object.freeze({ anyOwner: true });
  * The object-level rule, in one place: an admin may act on any record, an account on its own.
  * On a public route (no caller) only records that belong to no one are open, as in a public
  * API (auth: none): an owned record never leaks through a public route. ownedOrNotFound()
- * applies it to a loaded record; a store applies it inside a change's own statement
- * (src/db/store.ts), so a hot route changes a record in one query.
+ * applies it to a loaded record; a repository applies it inside a change's own statement
+ * (src/items/repository.ts), so a hot route changes a record in one query.
  */
 export const ownerScope = (caller: Caller | null): OwnerScope =>
   isAdmin(caller) ? ANY_OWNER : { anyOwner: false, ownerId: caller?.userId ?? null };
@@ -107,4 +107,9 @@ export function accessPolicyProblems(routes: readonly { method: string; path: st
     const problem = describePolicy(route.access);
     return problem ? [`${route.method} ${route.path} ${problem}: set access to ${allowed}`] : [];
   });
+}
+
+/** The event a successful admin-only action is, or null for a route any caller may use. */
+export function adminActionEvent(access: AccessPolicy): SecurityEvent | null {
+  return typeof access === 'object' && access.role === 'admin' ? securityEvent('authz_admin', 'admin-only action performed') : null;
 }

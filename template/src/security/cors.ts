@@ -10,9 +10,15 @@
  * libraries also send the credentials and exposed-headers lines on requests without an
  * Origin, and work the answer out anew for every request; here every answer is built once.
  */
-import { HTTP_METHODS } from '../api/route.ts';
 import { AppError } from './errors.ts';
 import { securityEvent } from './events.ts';
+
+/**
+ * The methods a route may have (src/api/route.ts refuses any other at start-up). HEAD is
+ * answered for every GET route, OPTIONS by this policy.
+ */
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
 
 /** Every method a route may have: a browser asks before any but GET, HEAD and a plain POST. */
 export const ALLOWED_METHODS: readonly string[] = HTTP_METHODS;

@@ -13,7 +13,6 @@
  * token, secret or request body.
  */
 import type { Logger } from '../logger.ts';
-import type { AccessPolicy } from './authorization.ts';
 
 export const SECURITY_EVENT_NAMES = [
   'authn_login_success',
@@ -139,9 +138,4 @@ export function writeConfigurationRefused(settings: readonly string[]): void {
     msg: 'configuration refused at start: the server was not started',
   };
   process.stdout.write(`${JSON.stringify(line)}\n`);
-}
-
-/** The event a successful admin-only action is, or null for a route any caller may use. */
-export function adminActionEvent(access: AccessPolicy): SecurityEvent | null {
-  return typeof access === 'object' && access.role === 'admin' ? securityEvent('authz_admin', 'admin-only action performed') : null;
 }

@@ -4,13 +4,14 @@
  * delete it, and anyone else gets the 404 of a missing item. In a public API (auth: none)
  * items belong to no one and every route is public.
  */
-import type { Item, Store } from '../db/index.ts';
+import { defineRoute, type Route } from '../api/route.ts';
+import { ErrorSchema, NoParams, NoQuery } from '../api/schemas.ts';
 import { ownedOrNotFound, ownerScope, recordNotFound, type Caller } from '../security/authorization.ts';
-import { defineRoute, type Route } from './route.ts';
-import { ErrorSchema, ItemIdParams, ItemListQuery, ItemPage, ItemPatchSchema, ItemSchema, NewItemSchema, NoParams, NoQuery } from './schemas.ts';
+import type { Item, ItemRepository } from './repository.ts';
+import { ItemIdParams, ItemListQuery, ItemPage, ItemPatchSchema, ItemSchema, NewItemSchema } from './schemas.ts';
 
 export interface ItemRouteDependencies {
-  store: Store;
+  items: ItemRepository;
   /** True when accounts and tokens exist (any auth choice but none). */
   authenticated: boolean;
 }
@@ -26,18 +27,18 @@ const publicItem = (item: Item) => ({
   createdAt: item.createdAt.toISOString(),
 });
 
-/** The cursor is the last item's position, in the form src/api/schemas.ts ITEM_CURSOR describes. */
+/** The cursor is the last item's position, in the form src/items/schemas.ts ITEM_CURSOR describes. */
 const cursorOf = (item: Item): string => `${item.position.sequence}_${item.position.id}`;
 function positionOf(cursor: string): Item['position'] {
   const [sequence = '', id = ''] = cursor.split('_');
   return { sequence: Number(sequence), id };
 }
 
-export function createItemRoutes({ store, authenticated }: ItemRouteDependencies): Route[] {
+export function createItemRoutes({ items, authenticated }: ItemRouteDependencies): Route[] {
   const access = authenticated ? 'authenticated' : 'public';
   const ownerOf = (item: Item) => item.ownerId;
   const loadItem = async (id: string, caller: Caller | null) =>
-    ownedOrNotFound(caller, await store.findItemById(id), ownerOf, 'Item');
+    ownedOrNotFound(caller, await items.findById(id), ownerOf, 'Item');
   /**
    * A change scoped to the caller's items (ownerScope) that found nothing: the item is someone
    * else's (recorded) or does not exist, and both get the same 404, as from loadItem.
@@ -58,7 +59,7 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       schemas: { body: NewItemSchema, params: NoParams, query: NoQuery },
       responses: { 201: { description: 'Item created', schema: ItemSchema } },
       async handle({ body, caller }) {
-        const item = await store.createItem({ title: body.title, done: body.done ?? false, ownerId: caller?.userId ?? null });
+        const item = await items.create({ title: body.title, done: body.done ?? false, ownerId: caller?.userId ?? null });
         return { status: 201, body: publicItem(item) };
       },
     }),
@@ -73,7 +74,7 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       async handle({ query, caller }) {
         const limit = query.limit ?? DEFAULT_PAGE_SIZE;
         // One more than asked: whether it exists says if there is a next page.
-        const found = await store.listItems({
+        const found = await items.list({
           ownerId: caller?.userId ?? null,
           limit: limit + 1,
           ...(query.cursor ? { before: positionOf(query.cursor) } : {}),
@@ -107,7 +108,7 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       responses: { 200: { description: 'The changed item', schema: ItemSchema }, 404: notFound },
       async handle({ params, body, caller }) {
         // The object-level check is part of the statement: one query when the change is allowed.
-        const changed = await store.updateItem(params.id, body, ownerScope(caller));
+        const changed = await items.update(params.id, body, ownerScope(caller));
         if (!changed) return missed(params.id, caller);
         return { status: 200, body: publicItem(changed) };
       },
@@ -122,7 +123,7 @@ export function createItemRoutes({ store, authenticated }: ItemRouteDependencies
       schemas: { params: ItemIdParams, query: NoQuery },
       responses: { 204: { description: 'Deleted' }, 404: notFound },
       async handle({ params, caller }) {
-        if (!(await store.deleteItem(params.id, ownerScope(caller)))) return missed(params.id, caller);
+        if (!(await items.delete(params.id, ownerScope(caller)))) return missed(params.id, caller);
         return { status: 204 };
       },
     }),
