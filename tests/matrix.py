@@ -1,15 +1,25 @@
-"""The supported combinations of choices, in one place: tests/test_matrix.py runs every one,
-and docs/combinations.md shows them (the test checks that the page lists exactly these)."""
+"""The supported combinations of choices, read from copier.yml's questions: tests/test_matrix.py
+runs every one, and docs/combinations.md shows them (the test checks that the page lists
+exactly these). A choice added to copier.yml is a new set of combinations here, with nothing
+to keep in step by hand."""
 
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
-FRAMEWORKS = ("express", "fastify")
-DATABASES = ("sqlite", "postgres", "mongodb")
-AUTHS = ("jwt", "jwt-asymmetric", "none")
-RATE_LIMIT_STORES = ("memory", "redis")
+import yaml
+
+QUESTIONS = yaml.safe_load((Path(__file__).resolve().parent.parent / "copier.yml").read_text(encoding="utf-8"))
 AXES = ("framework", "database", "auth", "rate_limit_store")
+
+
+def choices(question: str) -> tuple[str, ...]:
+    """The values a question accepts, in copier.yml's order (its choices map labels to values)."""
+    return tuple(QUESTIONS[question]["choices"].values())
+
+
+FRAMEWORKS, DATABASES, AUTHS, RATE_LIMIT_STORES = (choices(axis) for axis in AXES)
 
 # Every choice works with every other: nothing is refused.
 COMBINATIONS: list[dict[str, str]] = [
