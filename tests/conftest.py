@@ -81,6 +81,15 @@ def installed_projects(tmp_path_factory: pytest.TempPathFactory) -> InstalledPro
     return get
 
 
+@pytest.fixture(scope="session")
+def shared_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """A directory every xdist worker of this run sees (the parent of the workers' basetemps)."""
+    base = tmp_path_factory.getbasetemp()
+    root = (base.parent if worker_id != "master" else base) / "shared"
+    root.mkdir(exist_ok=True)
+    return root
+
+
 def clone_project(project: Path, destination: Path) -> Path:
     """A copy of an installed project, to change files in, sharing its node_modules (read-only use)."""
     shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data"))

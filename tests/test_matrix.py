@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import verification
-from conftest import ROOT, generate, npm
+from combination_projects import prepared_project
+from conftest import ROOT, npm
 from matrix import COMBINATIONS, combination_id, markdown_table
 
 PRACTICE_FILES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization", "events"}
@@ -91,11 +92,11 @@ def test_combinations_page_is_current() -> None:
 
 
 @pytest.mark.parametrize("combination", COMBINATIONS, ids=combination_id)
-def test_combination(tmp_path: Path, combination: dict[str, str]) -> None:
-    project = generate(tmp_path / "project", **combination)
+def test_combination(shared_root: Path, combination: dict[str, str]) -> None:
+    # Generated and installed with `npm ci --ignore-scripts` once, shared with its verification.
+    project = prepared_project(shared_root, combination)
     assert_only_what_is_chosen(project, combination)
     assert_npm_keeps_the_lock_as_written(project)
-    npm("ci", "--ignore-scripts", "--no-audit", cwd=project)
     npm("run", "typecheck", cwd=project)
     verification.run_eslint_security(project)
     verification.run_lockfile_lint(project)

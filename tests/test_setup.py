@@ -37,5 +37,5 @@ def test_the_readme_test_command_is_the_whole_set_up() -> None:
     run = (ROOT / ".ci/run").read_text()
     install = run.index("-r requirements-test.txt")
     services = run.index('for service in .ci/services/*.sh')
-    tests = run.index('-m pytest "$@"')
+    tests = run.index('-m pytest --junitxml=build/junit.xml "$@"')
     assert install < services < tests, ".ci/run must install, then start every service, then test"
