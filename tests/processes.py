@@ -158,17 +158,17 @@ class ChildProcess:
                     return result
                 raise self.error(f"{self.name} exited {self.process.returncode} before {what}:\n{self.output()[-OUTPUT_TAIL:]}")
             if time.monotonic() >= deadline:
-                raise self.error(f"{self.name}: no {what} within {timeout:g} s:\n{self.output()[-OUTPUT_TAIL:]}")
+                raise self.error(f"{self.name}: still waiting for {what} after {timeout:g} s:\n{self.output()[-OUTPUT_TAIL:]}")
             time.sleep(interval)
 
     def wait_for_log(self, prefix: str, timeout: float = 10) -> dict[str, Any]:
         """The first log entry whose message starts with `prefix`, once there is one."""
-        entries = self.wait_until(lambda: self.logs_starting(prefix), f"log line starting {prefix!r}", timeout)
+        entries = self.wait_until(lambda: self.logs_starting(prefix), f"a log line starting {prefix!r}", timeout)
         return entries[0]
 
     def wait_for_http(self, url: str, timeout: float, interval: float = 1) -> None:
         """Until a GET of `url` is answered 200."""
-        self.wait_until(lambda: answers_http(url), f"answer 200 from {url}", timeout, interval)
+        self.wait_until(lambda: answers_http(url), f"an answer 200 from {url}", timeout, interval)
 
     def wait(self, timeout: float) -> int | None:
         """The exit status once the process has exited (its output then fully read), or None

@@ -147,7 +147,7 @@ def dedicated_ferretdb(state_dir: Path, port: int) -> Iterator[ChildProcess]:
         name=f"FerretDB on 127.0.0.1:{port}",
     )
     try:
-        process.wait_until(lambda: answers("127.0.0.1", port), "answer", timeout=START_TIMEOUT, interval=0.1)
+        process.wait_until(lambda: answers("127.0.0.1", port), "an answer", timeout=START_TIMEOUT, interval=0.1)
         yield process
     finally:
         process.stop(grace=10)

@@ -101,7 +101,7 @@ class RedisServer:
             name=f"redis-server on 127.0.0.1:{self.port}",
             error=failure,
         )
-        self.process.wait_until(lambda: answers_ping(self.port), "answer to PING", timeout=15)
+        self.process.wait_until(lambda: answers_ping(self.port), "an answer to PING", timeout=15)
 
     def kill(self) -> None:
         """Abrupt loss, as a crash or a network cut: connections are reset, nothing is said."""

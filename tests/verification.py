@@ -237,7 +237,7 @@ def running_app(project: Path, env: dict[str, str] | None = None) -> Iterator[Ru
         error=VerificationError,
     )
     try:
-        started = helper.wait_until(lambda: next((entry for entry in helper.logs() if "databaseUrl" in entry), None), "URL", START_TIMEOUT_SECONDS)
+        started = helper.wait_until(lambda: next((entry for entry in helper.logs() if "databaseUrl" in entry), None), "the line with its URL", START_TIMEOUT_SECONDS)
     except BaseException:
         helper.kill()
         raise
