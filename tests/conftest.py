@@ -53,6 +53,12 @@ def run(command: list[str], cwd: Path, timeout: float = 300, check: bool = True,
     return result
 
 
+def failure(message: str) -> BaseException:
+    """pytest's failure without a traceback, for a helper that raises what it is given
+    (`processes.ChildProcess(..., error=failure)`): the message, with the output, is the point."""
+    return pytest.fail.Exception(message, pytrace=False)
+
+
 def npm(*arguments: str, cwd: Path, check: bool = True, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     return run(["npm", *arguments], cwd=cwd, check=check, timeout=timeout)
 

