@@ -8,12 +8,11 @@ The template history is real git: 0.1.0 is the tree of the commit that released 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, npm
-from update_support import GREETING_ROUTE_0_1, GREETING_TEST, commit_and_tag, copier, edit, generate_at, git, leftovers, _working_tree_files
+from conftest import npm
+from update_support import GREETING_ROUTE_0_1, GREETING_TEST, commit_and_tag, copier, edit, generate_at, git, history_from, leftovers
 
 # "CHANGELOG 0.1.0: auth and rate-limit store choices": the 0.1.0 release.
 RELEASE_0_1_0 = "6e3bcd6"
@@ -21,25 +20,12 @@ RELEASE_0_1_0 = "6e3bcd6"
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    repo = tmp_path_factory.mktemp("rampart-0.1") / "template"
-    repo.mkdir()
-    tree = subprocess.run(["git", "archive", "--format=tar", RELEASE_0_1_0], cwd=ROOT, capture_output=True, check=False)
-    assert tree.returncode == 0, f"this clone has no commit {RELEASE_0_1_0} (0.1.0); clone with full history: {tree.stderr.decode()}"
-    subprocess.run(["tar", "-x", "-C", str(repo)], input=tree.stdout, check=True)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A", "-f")
-    commit_and_tag(repo, "Rampart 0.1.0", "0.1.0")
-    for path in repo.iterdir():
-        if path.name != ".git":
-            subprocess.run(["rm", "-rf", str(path)], check=True)
-    for name in _working_tree_files():
-        target = repo / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((ROOT / name).read_bytes())
-        target.chmod((ROOT / name).stat().st_mode)
-    git(repo, "add", "-A", "-f")
-    commit_and_tag(repo, "Rampart 0.2.0: route layer, roles, items", "0.2.0")
-    return repo
+    return history_from(
+        RELEASE_0_1_0,
+        tmp_path_factory.mktemp("rampart-0.1") / "template",
+        old=("Rampart 0.1.0", "0.1.0"),
+        new=("Rampart 0.2.0: route layer, roles, items", "0.2.0"),
+    )
 
 
 def test_a_team_route_from_0_1_moves_onto_the_route_layer(template: Path, tmp_path: Path) -> None:

@@ -9,12 +9,11 @@ move (PRE_MOVE) and then this working tree.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, npm
-from update_support import GREETING_ROUTE, commit_and_tag, copier, edit, generate_at, git, leftovers, _working_tree_files
+from conftest import npm
+from update_support import GREETING_ROUTE, commit_and_tag, copier, edit, generate_at, git, history_from, leftovers
 
 # "docs/performance.md: what remains on the Fastify PATCH": the last commit before the move.
 PRE_MOVE = "f80ddc3"
@@ -48,24 +47,12 @@ def head_sha(repo: Path) -> str:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two untagged commits: the template before the move, then this working tree."""
-    repo = tmp_path_factory.mktemp("rampart-structure") / "template"
-    repo.mkdir()
-    tree = subprocess.run(["git", "archive", "--format=tar", PRE_MOVE], cwd=ROOT, capture_output=True, check=False)
-    assert tree.returncode == 0, f"this clone has no commit {PRE_MOVE}; clone with full history: {tree.stderr.decode()}"
-    subprocess.run(["tar", "-x", "-C", str(repo)], input=tree.stdout, check=True)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A", "-f")
-    commit_and_tag(repo, "Rampart before the move")
-    for path in repo.iterdir():
-        if path.name != ".git":
-            subprocess.run(["rm", "-rf", str(path)], check=True)
-    for name in _working_tree_files():
-        target = repo / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes((ROOT / name).read_bytes())
-        target.chmod((ROOT / name).stat().st_mode)
-    git(repo, "add", "-A", "-f")
-    commit_and_tag(repo, "Rampart: resources as units")
+    repo = history_from(
+        PRE_MOVE,
+        tmp_path_factory.mktemp("rampart-structure") / "template",
+        old=("Rampart before the move", None),
+        new=("Rampart: resources as units", None),
+    )
     assert git(repo, "tag").stdout.strip() == "", "the history must be untagged"
     return repo
 

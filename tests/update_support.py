@@ -72,7 +72,7 @@ def commit_and_tag(repo: Path, message: str, tag: str | None = None) -> None:
         git(repo, "tag", "-a", tag, "-m", f"Rampart {tag}")
 
 
-def _working_tree_files() -> list[str]:
+def working_tree_files() -> list[str]:
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT, capture_output=True, text=True, check=True,
@@ -80,15 +80,38 @@ def _working_tree_files() -> list[str]:
     return [name for name in listed if name and (ROOT / name).is_file()]
 
 
+def history_from(commit: str, repo: Path, old: tuple[str, str | None], new: tuple[str, str | None]) -> Path:
+    """A template repository of two commits: `commit` of this clone (message and tag `old`),
+    then this working tree (message and tag `new`; a tag of None leaves the commit untagged)."""
+    repo.mkdir(parents=True)
+    tree = subprocess.run(["git", "archive", "--format=tar", commit], cwd=ROOT, capture_output=True, check=False)
+    assert tree.returncode == 0, f"this clone has no commit {commit}; clone with full history: {tree.stderr.decode()}"
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=tree.stdout, check=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A", "-f")
+    commit_and_tag(repo, *old)
+    for path in repo.iterdir():
+        if path.name != ".git":
+            subprocess.run(["rm", "-rf", str(path)], check=True)
+    for name in working_tree_files():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    # Forced: template/.gitignore is the generated project's, and it ignores .env.*.
+    git(repo, "add", "-A", "-f")
+    commit_and_tag(repo, *new)
+    return repo
+
+
 def release_1_0_0(repo: Path) -> None:
     """The template as it is in this working tree."""
-    for name in _working_tree_files():
+    for name in working_tree_files():
         target = repo / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
     git(repo, "init", "-q", "-b", "main")
     # Forced: template/.gitignore is the generated project's, and it ignores .env.*.
-    git(repo, "add", "-f", "--", *_working_tree_files())
+    git(repo, "add", "-f", "--", *working_tree_files())
     commit_and_tag(repo, "Rampart as it is", "1.0.0")
 
 
