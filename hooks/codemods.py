@@ -27,6 +27,9 @@ import re
 import sys
 from pathlib import Path
 
+# Run as a script, this file's folder is on sys.path: common.py sits beside it.
+from common import say
+
 POLICIES = {"bearer": "authenticated", "none": "public"}
 OLD_POLICY = re.compile(r"\bauth: '(bearer|none)'")
 # The destructured parameter of a route handler: handle({ ... }) or async handle({ ... }).
@@ -49,10 +52,6 @@ STORE_CALLS = {
     "revokeRefreshFamily": "sessions.revokeRefreshFamily",
 }
 STORE_CALL = re.compile(r"(?<![\w.])store\.(" + "|".join(STORE_CALLS) + r")\(")
-
-
-def say(message: str) -> None:
-    print(f"rampart: {message}", file=sys.stderr, flush=True)
 
 
 def convert_routes(text: str) -> tuple[str, int]:

@@ -43,11 +43,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+# Run as a script, this file's folder is on sys.path: common.py sits beside it.
+from common import say
+
 LABELS = ("before updating", "last update", "after updating")
-
-
-def say(message: str) -> None:
-    print(f"rampart: {message}", file=sys.stderr, flush=True)
 
 
 def committed(project: Path, relpath: str) -> bytes | None:
