@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from matrix import with_required_answers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 GIT_ENV = {
