@@ -12,7 +12,7 @@ In one run, on loopback, bounded in count and time:
    rounds: GET /api/users/me with a valid token, POST /api/items with a valid body, PATCH of an
    item the caller owns (the object-level check included), and an unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
    The same GET /api/users/me with `auth: oidc`: the project generated with the identity
-   provider choice, verifying an access token of a real OpenID Provider (bench/identity-provider.mjs,
+   provider choice, verifying an access token of a real OpenID Provider (tests/identity-provider.mjs,
    npm oidc-provider on loopback) against the same bare baseline.
 4. What each practice costs: scratch copies of the generated project with one piece taken out
    (never the template), measured against the complete project in alternating rounds.
@@ -406,7 +406,7 @@ def start_identity_provider(project: Path) -> tuple[ChildProcess, str, str]:
     """A real OpenID Provider on loopback, run from the oidc project (its development dependency):
     (the process, its issuer, an access token for the benchmark caller)."""
     (project / "bench").mkdir(exist_ok=True)
-    shutil.copy(BENCH / "identity-provider.mjs", project / "bench" / "identity-provider.mjs")
+    shutil.copy(ROOT / "tests" / "identity-provider.mjs", project / "bench" / "identity-provider.mjs")
     process = ChildProcess([node_binary(), "bench/identity-provider.mjs", OIDC_AUDIENCE], cwd=project, env=environment(), name="bench: identity provider", keep=200, error=SystemExit)
     try:
         started = process.wait_for_log("listening", START_TIMEOUT)
