@@ -162,7 +162,7 @@ BAD_ANSWERS = [
     (oidc_answers("oidc_issuer", "http://evil.com"), "oidc_issuer': plain http:// only for localhost"),
     (oidc_answers("oidc_issuer", "https://login.example.com/?tenant=a"), "oidc_issuer': not an issuer URL"),
     (oidc_answers("oidc_issuer", ""), "oidc_issuer': must not be empty"),
-    (oidc_answers("oidc_audience", "api://a b"), "oidc_audience': must"),
+    (oidc_answers("oidc_audience", "api://a b"), "oidc_audience': not one audience value"),
     (oidc_answers("oidc_roles_claim", "a..b"), "oidc_roles_claim': not a claim name"),
     ({"framework": "koa"}, "koa"),
     ({"database": "oracle"}, "oracle"),
