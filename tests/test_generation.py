@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT, generate
+from matrix import REQUIRED_ANSWERS
 
 # Jinja syntax as Copier would have rendered it: `{{ name`, `{% tag`, `{# comment`.
 # GitHub Actions expressions (${{ secrets.X }}) are not Jinja and may appear in workflows.
@@ -127,6 +128,15 @@ def test_a_single_cors_origin_needs_no_brackets(tmp_path: Path) -> None:
     assert 'corsOrigins: "https://app.example.com"' in (project / "src/project.ts").read_text()
 
 
+# A good oidc project's answers (matrix.REQUIRED_ANSWERS), for the refusals of one oidc question.
+OIDC_ANSWERS = {"auth": "oidc", **REQUIRED_ANSWERS["auth"]["oidc"]}
+
+
+def oidc_answers(question: str, value: str) -> dict[str, str]:
+    """An oidc project's answers with one of them bad, named first (the test reads it from there)."""
+    return {question: value} | {name: answer for name, answer in OIDC_ANSWERS.items() if name != question}
+
+
 BAD_ANSWERS = [
     ({"package_slug": "Not A Package"}, "not a valid npm package name"),
     ({"package_slug": "_private"}, "not a valid npm package name"),
@@ -148,6 +158,12 @@ BAD_ANSWERS = [
     ({"rate_limit_max": 0}, "rate_limit_max': must be 1 to 10000000, not '0'"),
     ({"rate_limit_max": "1e3"}, "rate_limit_max': must be 1 to 10000000, not '1e3'"),
     ({"auth_rate_limit_max": 100001}, "auth_rate_limit_max': must be 1 to 100000, not '100001'"),
+    # With auth oidc: the question named first is refused; the other answers are good.
+    (oidc_answers("oidc_issuer", "http://evil.com"), "oidc_issuer': plain http:// only for localhost"),
+    (oidc_answers("oidc_issuer", "https://login.example.com/?tenant=a"), "oidc_issuer': not an issuer URL"),
+    (oidc_answers("oidc_issuer", ""), "oidc_issuer': must not be empty"),
+    (oidc_answers("oidc_audience", "api://a b"), "oidc_audience': not one audience value"),
+    (oidc_answers("oidc_roles_claim", "a..b"), "oidc_roles_claim': not a claim name"),
     ({"framework": "koa"}, "koa"),
     ({"database": "oracle"}, "oracle"),
 ]
@@ -205,6 +221,48 @@ def test_ranges_agree_across_question_readme_and_runtime(question: str, variable
     assert accepts(1) and accepts(largest) and not accepts(0) and not accepts(largest + 1), f"{question} does not accept exactly 1 to {largest}, as {variable} does"
     row = next(line for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines() if line.startswith(f"| `{question}` |"))
     assert f"1 to {largest:,}" in row or f"1 to {largest}" in row, f"README's questions table does not give {question} the range 1 to {largest:,}"
+
+
+OIDC_VALIDATOR_CASES = [
+    ("oidc_issuer", "https://login.example.com/realms/staff", True),
+    ("oidc_issuer", "https://login.example.com", True),
+    ("oidc_issuer", "http://127.0.0.1:8080", True),
+    ("oidc_issuer", "http://localhost:4000/", True),
+    ("oidc_issuer", "http://[::1]:8080", True),
+    ("oidc_issuer", "http://evil.com", False),
+    ("oidc_issuer", "http://localhost.evil.com", False),
+    ("oidc_issuer", "https://login.example.com/?tenant=a", False),
+    ("oidc_issuer", "https://login.example.com/#fragment", False),
+    ("oidc_issuer", "https://user@login.example.com", False),
+    ("oidc_issuer", "https://login.example.com/a b", False),
+    ("oidc_issuer", "login.example.com", False),
+    ("oidc_issuer", "", False),
+    ("oidc_issuer", "   ", False),
+    ("oidc_audience", "api://payments", True),
+    ("oidc_audience", "https://payments.example.com", True),
+    ("oidc_audience", "api://a b", False),
+    ("oidc_audience", "api://a,api://b", False),
+    ("oidc_audience", "", False),
+    ("oidc_roles_claim", "roles", True),
+    ("oidc_roles_claim", "realm_access.roles", True),
+    ("oidc_roles_claim", "https://example.com/roles", True),
+    ("oidc_roles_claim", "a..b", False),
+    ("oidc_roles_claim", ".roles", False),
+    ("oidc_roles_claim", "roles.", False),
+    ("oidc_roles_claim", "my roles", False),
+    ("oidc_roles_claim", "", False),
+]
+
+
+@pytest.mark.parametrize(("question", "value", "accepted"), OIDC_VALIDATOR_CASES, ids=[f"{q}:{v}" for q, v, _ in OIDC_VALIDATOR_CASES])
+def test_oidc_answers_are_checked_as_the_server_checks_its_settings(question: str, value: str, accepted: bool) -> None:
+    """The issuer as OIDC_ISSUER is checked at start-up (https://, plain http:// only for
+    loopback, no query, fragment or user info), one audience, a claim name or dotted path."""
+    import yaml
+
+    validator = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))[question]["validator"]
+    message = validator_environment().from_string(validator).render({question: value}).strip()
+    assert (message == "") == accepted, f"{question}={value!r}: {message or 'accepted'}"
 
 
 def test_generated_readme_says_its_description_once(tmp_path: Path) -> None:

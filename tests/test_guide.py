@@ -24,11 +24,14 @@ MARK = re.compile(
 )
 FENCE = re.compile(r"^```", re.MULTILINE)
 
-# One project per database, the other answers varied so that the guide meets each of them.
+# One project per database, the other answers varied so that the guide meets each of them; and
+# oidc, whose owners are the provider's subjects (text, no users table), on PostgreSQL, where
+# its migrations differ most.
 PROJECTS = [
     {"framework": "express", "database": "sqlite", "auth": "jwt"},
     {"framework": "fastify", "database": "postgres", "auth": "jwt-asymmetric"},
     {"framework": "express", "database": "mongodb", "auth": "none"},
+    {"framework": "express", "database": "postgres", "auth": "oidc"},
 ]
 
 

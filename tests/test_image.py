@@ -42,7 +42,7 @@ import pytest
 import yaml
 from copier import run_copy
 from conftest import ROOT, InstalledProjects, clone_project, free_port, run
-from matrix import AXES, combination_id
+from matrix import AXES, combination_id, with_required_answers
 from test_mongodb import run_command, shared_server
 from test_postgres import require_postgres
 
@@ -66,7 +66,7 @@ INSTALL_SCRIPTS = ("preinstall", "install", "postinstall")
 
 
 def render(destination: Path, **answers: str) -> Path:
-    run_copy(str(ROOT), destination, data=answers, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD", skip_tasks=True)
+    run_copy(str(ROOT), destination, data=with_required_answers(answers), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD", skip_tasks=True)
     return destination
 
 

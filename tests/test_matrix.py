@@ -25,6 +25,8 @@ AUTH_PROOF_FILES = {"jwt", "sessions"}
 CONTAINER_PROOF_FILES = {"permissions"}
 DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "mongodb.ts"}
 DATABASE_PACKAGES = {"sqlite": set(), "postgres": {"pg"}, "mongodb": {"mongoose"}}
+# fast-jwt issues and verifies the API's own tokens; jose verifies an identity provider's.
+AUTH_PACKAGES = {"jwt": {"fast-jwt"}, "jwt-asymmetric": {"fast-jwt"}, "oidc": {"jose"}, "none": set()}
 FRAMEWORK_PACKAGES = {
     "express": {"express", "rate-limiter-flexible"},
     "fastify": {"fastify", "rate-limiter-flexible"},
@@ -56,21 +58,20 @@ def assert_only_what_is_chosen(project: Path, combination: dict[str, str]) -> No
     manifest = json.loads((project / "package.json").read_text())
     dependencies = set(manifest["dependencies"])
     expected = {"pino", "zod"} | FRAMEWORK_PACKAGES[combination["framework"]] | DATABASE_PACKAGES[database]
-    if combination["auth"] != "none":
-        expected |= {"fast-jwt"}
+    expected |= AUTH_PACKAGES[combination["auth"]]
     if combination["rate_limit_store"] == "redis":
         expected |= {"ioredis"}
     assert dependencies == expected, f"unexpected runtime dependencies: {sorted(dependencies ^ expected)}"
     unused = dependencies - imported_packages(project / "src")
     assert not unused, f"declared but never imported by src/: {sorted(unused)}"
     # Development dependencies: each is a tool a script runs, a library the tests or the
-    # lint config import, or the types of a package in use.
+    # lint config import, or the types of a package in use (by src/ or by the tests).
     tooling = json.dumps(manifest["scripts"]) + (project / "eslint.config.js").read_text()
     used_by_tests = imported_packages(project / "test")
     for name in manifest["devDependencies"]:
         typed = name.removeprefix("@types/")
         assert (
-            name in tooling or name in used_by_tests or (name.startswith("@types/") and (typed == "node" or typed in dependencies))
+            name in tooling or name in used_by_tests or (name.startswith("@types/") and (typed == "node" or typed in dependencies | used_by_tests))
         ), f"development dependency {name} is not used"
 
 
@@ -108,5 +109,8 @@ def test_combination(shared_root: Path, combination: dict[str, str]) -> None:
     proof_files = {path.name.removesuffix(".test.ts") for path in (project / "test/security").glob("*.test.ts")}
     if combination["auth"] == "none":
         assert proof_files == (PRACTICE_FILES - AUTH_PROOF_FILES) | CONTAINER_PROOF_FILES
+    elif combination["auth"] == "oidc":
+        # The provider's tokens instead of the API's own, and no sessions: accounts live there.
+        assert proof_files == (PRACTICE_FILES - AUTH_PROOF_FILES) | {"oidc"} | CONTAINER_PROOF_FILES
     else:
         assert proof_files == PRACTICE_FILES | {"sessions"} | CONTAINER_PROOF_FILES

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import InstalledProjects, clone_project, generate, npm, run
-from removals import AUTHORIZATION_REMOVALS, DATABASE_REMOVALS, REMOVALS, Edit
+from removals import AUTHORIZATION_REMOVALS, DATABASE_REMOVALS, OIDC_REMOVALS, REMOVALS, Edit
 
 PRACTICES = {"validation", "headers", "rate-limit", "jwt", "injection", "cors", "errors", "supply-chain", "authorization", "events"}
 ALL_TEST_FILES = '"test/**/*.test.ts"'
@@ -52,6 +52,21 @@ def test_removing_the_role_check_fails_the_authorization_proof(installed_project
     framework, installed = installed_project
     project = clone_project(installed, tmp_path / "project")
     remove_and_expect_red(project, framework, "authorization", AUTHORIZATION_REMOVALS["role"])
+
+
+@pytest.fixture(scope="module", params=sorted(REMOVALS))
+def installed_oidc_project(request: pytest.FixtureRequest, installed_projects: InstalledProjects) -> tuple[str, Path]:
+    """(framework, its installed auth: oidc project), shared the same way."""
+    framework = request.param
+    return framework, installed_projects(framework=framework, auth="oidc")
+
+
+@pytest.mark.parametrize("check", sorted(OIDC_REMOVALS))
+def test_removing_an_oidc_check_fails_the_oidc_proof(installed_oidc_project: tuple[str, Path], tmp_path: Path, check: str) -> None:
+    """auth: oidc: without the audience check, the type check or the key-set cooldown, oidc.test.ts turns red."""
+    framework, installed = installed_oidc_project
+    project = clone_project(installed, tmp_path / "project")
+    remove_and_expect_red(project, framework, "oidc", OIDC_REMOVALS[check])
 
 
 def test_removing_verification_fails_the_asymmetric_jwt_proof(tmp_path: Path) -> None:

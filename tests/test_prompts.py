@@ -89,7 +89,7 @@ def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
             terminal.wait_for(question)
             terminal.keys("Enter")
         terminal.wait_for("Authentication")
-        terminal.keys("Down", "Down", "Enter")  # none: a public API
+        terminal.keys("Down", "Down", "Down", "Enter")  # none: a public API (after jwt, jwt-asymmetric, oidc)
         terminal.wait_for("Where rate-limit counters live")
         terminal.keys("Enter")
         terminal.wait_for("Browser origins allowed")
@@ -124,3 +124,40 @@ def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
     settings = (tmp_path / "api/src/project.ts").read_text()
     assert "bodyLimit: '64kb'" in settings and "authRateLimitMax: 5," in settings
     assert 'corsOrigins: "https://app.example.com,https://admin.example.com",' in settings, settings
+
+
+def test_the_identity_provider_questions_at_80_columns(tmp_path: Path) -> None:
+    """auth: oidc asks three more questions; the two without a default are asked with an empty
+    line (no crash on a default that would not pass), and each refusal fits the prompt's line."""
+    copier = shlex.join([sys.executable, "-m", "copier", "copy", "--trust", "--vcs-ref", "HEAD", "--skip-tasks", str(ROOT), str(tmp_path / "api")])
+    terminal = Terminal(f"{copier}; echo COPIER-EXITED-$?; sleep 600", tmp_path)
+    try:
+        for question in ("Human-readable name of the API", "npm package name", "One-line description", "HTTP framework", "Database"):
+            terminal.wait_for(question)
+            terminal.keys("Enter")
+        terminal.wait_for("Authentication")
+        terminal.keys("Down", "Down", "Enter")  # oidc
+        terminal.wait_for("issuer URL")
+        terminal.answer("http://login.example.com")
+        assert terminal.shows_refusal("oidc_issuer", "plain http:// only for localhost"), terminal.screen()[-1]
+        terminal.answer("https://login.example.com/realms/staff")
+        terminal.wait_for("This API's identifier")
+        terminal.answer("api://pay ments")
+        assert terminal.shows_refusal("oidc_audience", "not one audience value"), terminal.screen()[-1]
+        terminal.answer("api://payments")
+        terminal.wait_for("Where the provider puts a caller's roles")
+        terminal.answer("realm_access..roles")
+        assert terminal.shows_refusal("oidc_roles_claim", "not a claim name or path"), terminal.screen()[-1]
+        terminal.answer("realm_access.roles")
+        # No credential endpoints with oidc: the failed-attempts limit is not asked.
+        terminal.wait_for("Where rate-limit counters live")
+        terminal.keys("Enter")
+        for question in ("Browser origins allowed", "Largest JSON request body", "Length of the rate-limit window", "Requests per client IP"):
+            terminal.wait_for(question)
+            terminal.keys("Enter")
+        screen = "\n".join(terminal.wait_for("COPIER-EXITED-", timeout=120))
+        assert "COPIER-EXITED-0" in screen and "Failed login, register or refresh attempts" not in screen, screen
+    finally:
+        terminal.close()
+    settings = (tmp_path / "api/src/project.ts").read_text()
+    assert 'issuer: "https://login.example.com/realms/staff",' in settings and 'rolesClaim: "realm_access.roles",' in settings, settings

@@ -1,7 +1,8 @@
 """The generated project's structure holds in every combination (docs/project-structure.md in
 the generated manual): no source file over 300 lines, nothing in src/security importing from
 the layers above it, src/api importing no resource, and no import cycle anywhere in src/, type
-imports included. Rendering alone, no npm: all 36 combinations in well under a minute.
+imports included; the local accounts' modules and tables only where the auth choice keeps
+accounts. Rendering alone, no npm: all 48 combinations in well under a minute.
 
 The generated project's own `npm run lint` enforces the same layering with
 eslint-plugin-import-x; the last test shows it failing on a team's upward import and cycle.
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, clone_project, npm
 from copier import run_copy
-from matrix import COMBINATIONS, combination_id
+from matrix import COMBINATIONS, combination_id, with_required_answers
 
 MAX_LINES = 300
 # Modules every layer may import: settings, the logger, the generated answers.
@@ -25,7 +26,7 @@ IMPORT = re.compile(r"""^\s*(?:import|export)\b(?:[^'";]*?\bfrom)?\s*['"]([^'"]+
 
 
 def render(destination: Path, combination: dict[str, str]) -> Path:
-    run_copy(str(ROOT), destination, data=combination, defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD", skip_tasks=True)
+    run_copy(str(ROOT), destination, data=with_required_answers(combination), defaults=True, unsafe=True, quiet=True, vcs_ref="HEAD", skip_tasks=True)
     return destination
 
 
@@ -109,6 +110,42 @@ def test_every_combination_keeps_its_layers(rendered: dict[str, Path], combinati
     assert not {name: targets for name, targets in route_layer.items() if targets}, "src/api imports a resource or the database"
 
     assert cycles(graph) == [], "import cycles in src/"
+
+
+# The local accounts' modules: with auth oidc the identity provider holds the accounts, so a
+# project has none of them (src/users/routes.ts answers GET /api/users/me from the token).
+ACCOUNT_MODULES = {"src/users/repository.ts", "src/users/schemas.ts", "src/users/sqlite.ts", "src/users/postgres.ts", "src/users/mongodb.ts", "src/db/sqlite-accounts.ts"}
+# Tables and collections of the local accounts, as the schema code or migrations name them.
+ACCOUNT_TABLES = re.compile(r"\b(?:CREATE TABLE(?: IF NOT EXISTS)?|REFERENCES) (?:users|user_roles|refresh_tokens|revoked_refresh_families)\b|collection: 'users'")
+
+
+@pytest.mark.parametrize("combination", COMBINATIONS, ids=combination_id)
+def test_accounts_exist_only_where_the_api_keeps_them(rendered: dict[str, Path], combination: dict[str, str]) -> None:
+    """jwt and jwt-asymmetric keep accounts, roles and sessions; none keeps user records (and
+    the same schema); oidc keeps no account at all: items only, owned by the token's sub."""
+    project = rendered[combination_id(combination)]
+    auth, database = combination["auth"], combination["database"]
+    sources = {path.relative_to(project).as_posix() for path in (project / "src").rglob("*.ts")}
+    schema_files = [project / name for name in sources if name.startswith("src/db/") or name.endswith(f"/{database}.ts")]
+    schema_files += sorted((project / "migrations").glob("*.sql"))
+    account_schema = sorted(path.relative_to(project).as_posix() for path in schema_files if ACCOUNT_TABLES.search(path.read_text(encoding="utf-8")))
+    index = (project / "src/db/index.ts").read_text(encoding="utf-8")
+    migrations = sorted(path.name for path in (project / "migrations").glob("*.sql"))
+    if auth == "oidc":
+        assert not sources & ACCOUNT_MODULES, f"local account modules in an oidc project: {sorted(sources & ACCOUNT_MODULES)}"
+        assert not (project / "src/cli").exists(), "grant-role has no accounts to change with oidc"
+        assert account_schema == [], f"account tables in an oidc project: {account_schema}"
+        assert "users:" not in index and "sessions:" not in index, index
+        if database == "postgres":
+            assert migrations == ["001_items.sql"], migrations
+    else:
+        expected = {"src/users/repository.ts", "src/users/schemas.ts", f"src/users/{database}.ts"} | ({"src/db/sqlite-accounts.ts"} if database == "sqlite" else set())
+        assert expected <= sources, f"missing: {sorted(expected - sources)}"
+        assert ("src/cli/grant-role.ts" in sources) == (auth != "none")
+        assert account_schema, "no account tables"
+        assert "users:" in index and ("sessions:" in index) == (auth != "none"), index
+        if database == "postgres":
+            assert migrations == ["001_initial.sql", "002_roles_and_items.sql", "003_refresh_family_revocation.sql"], migrations
 
 
 def test_the_checks_see_what_they_look_for(tmp_path: Path) -> None:

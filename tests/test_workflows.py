@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import ROOT
 from copier import run_copy
-from matrix import COMBINATIONS, combination_id
+from matrix import COMBINATIONS, combination_id, with_required_answers
 
 LINTERS_SCRIPT = ".ci/services/workflow-linters.sh"
 ACTIONLINT_VERSION = re.search(r"^ACTIONLINT_VERSION=(\S+)$", (ROOT / LINTERS_SCRIPT).read_text(), re.MULTILINE).group(1)  # type: ignore[union-attr]
@@ -122,7 +122,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT, template, ignore=shutil.ignore_patterns(".git", ".venv", "node_modules", "__pycache__"))
     only_github = ["*", "!.github", "!.github/**"]
     for combination in COMBINATIONS:
-        run_copy(str(template), root / combination_id(combination), data=combination, defaults=True,
+        run_copy(str(template), root / combination_id(combination), data=with_required_answers(combination), defaults=True,
                  unsafe=True, quiet=True, skip_tasks=True, exclude=only_github)
     return root
 

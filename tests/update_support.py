@@ -24,6 +24,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from matrix import with_required_answers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 GIT_ENV = {
@@ -193,7 +195,7 @@ def build_template_history(repo: Path) -> Path:
 
 def generate_at(template: Path, destination: Path, ref: str, **answers: str) -> Path:
     """`copier copy` at a release, then the project's first commit, as a team starts."""
-    data = [argument for key, value in answers.items() for argument in ("--data", f"{key}={value}")]
+    data = [argument for key, value in with_required_answers(answers).items() for argument in ("--data", f"{key}={value}")]
     result = copier("copy", "--trust", "--defaults", "--quiet", "--vcs-ref", ref, *data, str(template), str(destination), cwd=destination.parent)
     assert result.returncode == 0, f"copier copy failed:\n{result.stdout}\n{result.stderr}"
     git(destination, "init", "-q", "-b", "main")

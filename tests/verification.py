@@ -173,7 +173,10 @@ import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 const { startServer } = await import(pathToFileURL(process.env.VERIFY_SERVER_SUPPORT).href);
 const server = await startServer(JSON.parse(process.env.VERIFY_SERVER_ENV));
-process.stdout.write(`${JSON.stringify({ url: server.url, databaseUrl: server.database.url })}\\n`);
+// auth: oidc: a user of the suite's identity provider, which runs in this process.
+const providerUsers = process.env.VERIFY_PROVIDER_USERS;
+const accessToken = providerUsers ? (await (await import(pathToFileURL(providerUsers).href)).newUser(server)).accessToken : undefined;
+process.stdout.write(`${JSON.stringify({ url: server.url, databaseUrl: server.database.url, accessToken })}\\n`);
 await new Promise((resolve) => {
   process.stdin.on('end', resolve);
   process.stdin.on('close', resolve);
@@ -188,10 +191,12 @@ process.exit(0);
 
 
 class RunningApp:
-    def __init__(self, url: str, database_url: str, output_file: Path) -> None:
+    def __init__(self, url: str, database_url: str, output_file: Path, provider_token: str | None = None) -> None:
         self.url = url
         self.database_url = database_url
         self.output_file = output_file
+        # auth: oidc: an access token the proof suite's identity provider issued.
+        self.provider_token = provider_token
 
     def output(self) -> str:
         return self.output_file.read_text(encoding="utf-8") if self.output_file.exists() else ""
@@ -224,6 +229,9 @@ def running_app(project: Path, env: dict[str, str] | None = None) -> Iterator[Ru
         VERIFY_SERVER_ENV=json.dumps(env or {}),
         VERIFY_SERVER_OUTPUT=str(output_file),
     )
+    # auth: oidc has no sign-in on the API: its users are clients of the suite's identity provider.
+    if (project / "test" / "support" / "identity-provider.ts").is_file():
+        process_env["VERIFY_PROVIDER_USERS"] = str(project / "test" / "support" / "users.ts")
     helper = ChildProcess(
         [node_binary(), "--no-warnings", "--input-type=module", "-e", _SERVE],
         cwd=project,
@@ -238,7 +246,7 @@ def running_app(project: Path, env: dict[str, str] | None = None) -> Iterator[Ru
         helper.kill()
         raise
     try:
-        yield RunningApp(str(started["url"]), str(started["databaseUrl"]), output_file)
+        yield RunningApp(str(started["url"]), str(started["databaseUrl"]), output_file, started.get("accessToken"))
     finally:
         # End of input: the helper stops the server, writes its output and exits.
         helper.close_input()
@@ -415,9 +423,9 @@ def run_schemathesis(
         if status != 200 or not isinstance(document, dict):
             raise VerificationError(f"GET /openapi.json answered {status}")
         operations = _operations(document)
-        # With accounts (auth jwt, jwt-asymmetric) every request carries a real token; a public
-        # API (auth none) has no login to get one from.
-        token = obtain_access_token(app.url, project, app.database_url) if "/api/auth/login" in document.get("paths", {}) else None
+        # With accounts (auth jwt, jwt-asymmetric) every request carries a real token; with oidc,
+        # one from the identity provider; a public API (auth none) has no login to get one from.
+        token = obtain_access_token(app.url, project, app.database_url) if "/api/auth/login" in document.get("paths", {}) else app.provider_token
         command = schemathesis_command(app.url, token, config_file, report_file, events_file, max_examples, seed)
         result = _run(command, cwd=workdir, timeout=SCHEMATHESIS_TIMEOUT_SECONDS)
     # The server has stopped: its whole output is written.

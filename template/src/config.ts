@@ -46,7 +46,7 @@ function isAllowedOrigin(origin: string): boolean {
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTNAMES.has(url.hostname));
 }
 
-const integer = (fallback: number, min: number, max: number) =>
+export const integer = (fallback: number, min: number, max: number) =>
   z
     .string()
     .optional()

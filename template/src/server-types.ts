@@ -5,3 +5,9 @@ export interface HttpServer {
   /** Stops accepting connections and resolves once in-flight requests have finished. */
   close(): Promise<void>;
 }
+
+/** One thing GET /ready asks; the first that fails answers 503 with its `unavailable` message. */
+export interface ReadinessCheck {
+  unavailable: string;
+  check(): Promise<void>;
+}

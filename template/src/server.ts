@@ -66,16 +66,16 @@ process.on('uncaughtException', (error) => {
 const database = await openDatabaseOrExit(config);
 const limiterStore = await openLimiterStore(limiterStoreConfig, logger);
 const limiters = createRateLimiters(config.rateLimit, limiterStore);
-const auth = await createAuth(authConfig, { database, limiters });
+const auth = await createAuth(authConfig, { database, limiters, securityEvents });
 const routes = checkRoutesOrExit([
   ...auth.routes,
-  ...createUserRoutes({ users: database.users, authenticated: auth.required }),
+  ...createUserRoutes({ database, authenticated: auth.required }),
   ...createItemRoutes({ items: database.items, authenticated: auth.required }),
 ]);
 const server = await startHttpServer({
   config,
   logger,
-  database,
+  readiness: [{ unavailable: 'Database unavailable', check: () => database.ping() }, ...auth.readiness],
   authenticator: auth.authenticator,
   limiters,
   routes,

@@ -9,7 +9,11 @@ export interface Item {
   id: string;
   title: string;
   done: boolean;
-  /** Null in a public API (auth: none), where items belong to no one. */
+  /**
+   * The caller who created it: an account's id, or with auth oidc the identity provider's
+   * subject (sub, any non-empty string). Null in a public API (auth: none), where items belong
+   * to no one.
+   */
   ownerId: string | null;
   createdAt: Date;
   /** The item's place in creation order: unique, increasing, the keyset of its pages. */

@@ -32,9 +32,12 @@ export interface Caller {
   roles: readonly Role[];
 }
 
-/** Turns an Authorization header into the caller, or throws a 401 AppError. */
+/**
+ * Turns an Authorization header into the caller, or throws a 401 AppError. Synchronous when it
+ * can answer from what it holds (a verified-token cache), a promise when it must verify.
+ */
 export interface Authenticator {
-  authenticate(authorization: string | undefined): Caller;
+  authenticate(authorization: string | undefined): Caller | Promise<Caller>;
 }
 
 /** The answer for a record that is missing or not the caller's: the two must look the same. */
@@ -53,9 +56,9 @@ const notOwned = (kind: string): AppError =>
  * The function-level check, run by both frameworks before anything else about the request is
  * looked at. Returns null for public routes: their handlers never see a caller.
  */
-export function authorizeRoute(access: AccessPolicy, authenticator: Authenticator, authorization: string | undefined): Caller | null {
+export async function authorizeRoute(access: AccessPolicy, authenticator: Authenticator, authorization: string | undefined): Promise<Caller | null> {
   if (access === 'public') return null;
-  const caller = authenticator.authenticate(authorization);
+  const caller = await authenticator.authenticate(authorization);
   if (access !== 'authenticated' && !caller.roles.includes(access.role)) throw forbidden(access.role, caller.userId);
   return caller;
 }

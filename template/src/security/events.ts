@@ -34,6 +34,8 @@ export const SECURITY_EVENT_NAMES = [
   'sys_startup',
   'sys_shutdown',
   'sys_crash',
+  'sys_identity_provider_unreachable',
+  'sys_identity_provider_reachable',
 ] as const;
 export type SecurityEventName = (typeof SECURITY_EVENT_NAMES)[number];
 
@@ -65,6 +67,9 @@ const SEVERITY: ReadonlyMap<SecurityEventName, Severity> = new Map(
     sys_startup: 'warn',
     sys_shutdown: 'warn',
     sys_crash: 'critical',
+    // auth: oidc. Cached keys keep working; new keys and a first start wait for the provider.
+    sys_identity_provider_unreachable: 'warn',
+    sys_identity_provider_reachable: 'info',
   } satisfies Record<SecurityEventName, Severity>) as [SecurityEventName, Severity][],
 );
 

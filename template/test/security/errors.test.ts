@@ -105,7 +105,7 @@ describe('errors: JSON without internals', () => {
     const cases: [string, string, string[]][] = [
       ['DELETE', '/api/users/me', ['GET', 'HEAD']],
       ['PUT', '/health', ['GET', 'HEAD']],
-      ['GET', '/api/users', ['POST']],
+      ['PUT', '/api/items', ['GET', 'HEAD', 'POST']],
     ];
     for (const [method, path, allowed] of cases) {
       const response = await request(server, path, { method, token: adminToken });
@@ -118,27 +118,27 @@ describe('errors: JSON without internals', () => {
   });
 
   it('answers malformed JSON with 400 and no parser message', async () => {
-    const response = await request(server, '/api/users', { rawBody: '{"email": "a@example.com", ', token: adminToken, headers: { 'content-type': 'application/json' } });
+    const response = await request(server, '/api/items', { rawBody: '{"title": "a", ', token: adminToken, headers: { 'content-type': 'application/json' } });
     assert.equal(response.status, 400);
     assert.deepEqual(response.body, { error: 'Malformed JSON body' });
     assertNoInternals(response);
   });
 
   it('answers an oversized body with 413', async () => {
-    const response = await request(server, '/api/users', { body: { email: 'a@example.com', name: 'x'.repeat(4096), age: 30 }, token: adminToken });
+    const response = await request(server, '/api/items', { body: { title: 'x'.repeat(4096) }, token: adminToken });
     assert.equal(response.status, 413);
     assert.ok(isJsonError(response));
     assertNoInternals(response);
   });
 
   it('answers a body that is not JSON with 415', async () => {
-    const response = await request(server, '/api/users', { rawBody: 'email=a@example.com', token: adminToken, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const response = await request(server, '/api/items', { rawBody: 'title=a', token: adminToken, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(response.status, 415);
     assert.ok(isJsonError(response));
   });
 
   it('answers a broken URL encoding with 400 and no library message', async () => {
-    const response = await request(server, '/api/users/%E0%A4%A', { token: adminToken });
+    const response = await request(server, '/api/items/%E0%A4%A', { token: adminToken });
     assert.equal(response.status, 400);
     assert.ok(isJsonError(response));
     assertNoInternals(response);

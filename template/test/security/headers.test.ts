@@ -1,9 +1,9 @@
 // Practice 2 proof: every response carries the JSON-API header policy, and nothing is cached.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { request, uniqueEmail, type JsonResponse } from '../support/http.ts';
+import { request, type JsonResponse } from '../support/http.ts';
 import { startServer, type RunningServer } from '../support/server.ts';
-import { newAdmin } from '../support/users.ts';
+import { newUser } from '../support/users.ts';
 
 function assertSecurityHeaders(response: JsonResponse): void {
   const header = (name: string) => response.headers.get(name);
@@ -34,19 +34,19 @@ describe('headers: a JSON API policy on every response', () => {
   it('sets the policy on errors too (404 and 400)', async () => {
     assertSecurityHeaders(await request(server, '/no/such/route'));
     // A URL the framework cannot decode fails before routing: the policy still applies.
-    assertSecurityHeaders(await request(server, '/api/users/%E0%A4%A'));
-    const user = await newAdmin(server);
-    const invalid = await request(server, '/api/users', { body: { email: 'not an email' }, token: user.accessToken });
+    assertSecurityHeaders(await request(server, '/api/items/%E0%A4%A'));
+    const user = await newUser(server);
+    const invalid = await request(server, '/api/items', { body: { title: '' }, token: user.accessToken });
     assert.equal(invalid.status, 400);
     assertSecurityHeaders(invalid);
   });
 
   it('marks API responses with user data no-store', async () => {
-    const user = await newAdmin(server);
-    const created = await request(server, '/api/users', { body: { email: uniqueEmail(), name: 'Cache', age: 30 }, token: user.accessToken });
+    const user = await newUser(server);
+    const created = await request<{ id: string }>(server, '/api/items', { body: { title: 'Cache' }, token: user.accessToken });
     assert.equal(created.status, 201);
     assert.equal(created.headers.get('cache-control'), 'no-store');
-    const fetched = await request(server, `/api/users/${user.id}`, { token: user.accessToken });
+    const fetched = await request(server, `/api/items/${created.body.id}`, { token: user.accessToken });
     assert.equal(fetched.status, 200);
     assert.equal(fetched.headers.get('cache-control'), 'no-store');
     assertSecurityHeaders(fetched);

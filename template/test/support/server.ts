@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { AUTH_ENVIRONMENT } from './auth-environment.ts';
+import { AUTH_ENVIRONMENT, authSettled } from './auth-environment.ts';
 import { createTestDatabase, databaseUrlNeverOpened } from './database.ts';
 import { limiterEnvironment } from './limiter-environment.ts';
 import type { TestDatabase } from './test-database.ts';
@@ -92,9 +92,10 @@ export async function freePort(): Promise<number> {
  */
 export async function startServer(overrides: EnvironmentOverrides = {}, options: StartOptions = {}): Promise<RunningServer> {
   const database = options.database ?? (await createTestDatabase());
+  const environment = baseEnvironment(database.url, options.port === undefined ? overrides : { ...overrides, PORT: String(options.port) });
   const child = spawn(process.execPath, [...(options.nodeArguments ?? []), SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
-    env: baseEnvironment(database.url, options.port === undefined ? overrides : { ...overrides, PORT: String(options.port) }),
+    env: environment,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -161,6 +162,7 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
     if (!options.database) await database.dispose();
     throw error;
   });
+  await authSettled(url, environment);
 
   return {
     url,
