@@ -13,6 +13,7 @@ import { createLogger } from './logger.ts';
 import { createSecurityEventLog, securityEvent, writeConfigurationRefused } from './security/events.ts';
 import { createRateLimiters } from './security/rate-limit.ts';
 import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } from './security/rate-limit-store.ts';
+import type { HttpServer } from './server-types.ts';
 import { createUserRoutes } from './users/routes.ts';
 
 function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
@@ -50,6 +51,31 @@ async function openDatabaseOrExit(config: Config): Promise<Database> {
   }
 }
 
+/** Why an address cannot be listened on, and what to do about it. */
+const LISTEN_FAILURES: ReadonlyMap<string, string> = new Map([
+  ['EADDRINUSE', 'another process is listening on this port: stop it, or set PORT to a free one'],
+  ['EACCES', 'this account may not listen on this port (ports below 1024 need privileges): set PORT to 1024 or above'],
+  ['EADDRNOTAVAIL', 'this machine has no such address: set HOST to one of its addresses (0.0.0.0 in a container)'],
+]);
+
+/**
+ * An address that cannot be listened on stops the server with one line saying why and what to
+ * do, like every other start-up problem, after closing what was opened.
+ */
+async function startHttpServerOrExit(dependencies: Parameters<typeof startHttpServer>[0], opened: { close(): Promise<void> }[]): Promise<HttpServer> {
+  try {
+    return await startHttpServer(dependencies);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    const why = LISTEN_FAILURES.get(code);
+    if (!why) throw error;
+    const { host, port } = dependencies.config;
+    process.stderr.write(`Cannot listen on ${host}:${port} (${code}): ${why}.\nThe server was not started.\n`);
+    await Promise.allSettled(opened.map((resource) => resource.close()));
+    process.exit(1);
+  }
+}
+
 const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
 const logger = createLogger(config.logLevel);
 const securityEvents = createSecurityEventLog(logger);
@@ -72,15 +98,18 @@ const routes = checkRoutesOrExit([
   ...createUserRoutes({ database, authenticated: auth.required }),
   ...createItemRoutes({ items: database.items, authenticated: auth.required }),
 ]);
-const server = await startHttpServer({
-  config,
-  logger,
-  readiness: [{ unavailable: 'Database unavailable', check: () => database.ping() }, ...auth.readiness],
-  authenticator: auth.authenticator,
-  limiters,
-  routes,
-  openApiDocument: buildOpenApiDocument(routes),
-});
+const server = await startHttpServerOrExit(
+  {
+    config,
+    logger,
+    readiness: [{ unavailable: 'Database unavailable', check: () => database.ping() }, ...auth.readiness],
+    authenticator: auth.authenticator,
+    limiters,
+    routes,
+    openApiDocument: buildOpenApiDocument(routes),
+  },
+  [database, limiterStore],
+);
 securityEvents.record(securityEvent('sys_startup', 'server started', { pid: process.pid, url: server.url }));
 // The last line of a start: whatever waits for it finds every line before it written.
 logger.info({ url: server.url }, 'listening');

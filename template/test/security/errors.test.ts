@@ -3,10 +3,11 @@
 // SIGTERM lets in-flight requests finish.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isJsonError, request, type JsonResponse } from '../support/http.ts';
-import { startServer, type RunningServer } from '../support/server.ts';
+import { createTestDatabase } from '../support/database.ts';
+import { freePort, startServer, startServerExpectingFailure, type RunningServer } from '../support/server.ts';
 import { credentialedDatabaseRequest, newAdmin, newUser } from '../support/users.ts';
 
 const LEAK_PATTERNS = [/\bat \S+ \(/, /\.ts:\d+/, /node_modules/, /SyntaxError/, /Unexpected token/, /no such table/i, /sqlite|postgres|mongo/i, /express|fastify/i];
@@ -233,5 +234,25 @@ describe('errors: slow clients and shutdown', () => {
     assert.equal(code, 0);
     assert.ok(server.logs().some((line) => line.msg === 'shutdown complete'));
     socket.destroy();
+  });
+});
+
+describe('errors: an address that cannot be listened on', () => {
+  it('stops the server with one line naming the port and what to do, not an uncaught exception', async () => {
+    const port = await freePort();
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    // A database that exists: the server must get as far as listening before it fails.
+    const database = await createTestDatabase();
+    try {
+      const { code, output } = await startServerExpectingFailure({ DATABASE_URL: database.url, PORT: String(port) });
+      assert.equal(code, 1, output);
+      assert.match(output, new RegExp(`Cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\): .*set PORT`));
+      assert.match(output, /The server was not started\./);
+      assert.doesNotMatch(output, /uncaught|\bat \S+ \(|node:internal/i, 'no stack trace, no uncaught exception');
+    } finally {
+      await new Promise((resolve) => holder.close(resolve));
+      await database.dispose();
+    }
   });
 });
