@@ -155,7 +155,7 @@ def drop_database(combination: dict[str, str], name: str) -> None:
 
 def auth_environment(auth: str) -> dict[str, str]:
     if auth == "jwt":
-        return {"JWT_ACCESS_SECRET": uuid.uuid4().hex * 2, "JWT_REFRESH_SECRET": uuid.uuid4().hex * 2}
+        return {"JWT_ACCESS_SECRET": uuid.uuid4().hex + uuid.uuid4().hex, "JWT_REFRESH_SECRET": uuid.uuid4().hex + uuid.uuid4().hex}
     return {"JWT_PRIVATE_KEY": env_file.ed25519_private_key_pem()}
 
 
