@@ -113,19 +113,23 @@ def test_answers_reach_the_project(tmp_path: Path) -> None:
         "https://app.example.com, https://admin.example.com",
         "https://app.example.com,https://admin.example.com",
         '["https://app.example.com", "https://admin.example.com"]',
+        "['https://app.example.com', 'https://admin.example.com']",
+        " [https://app.example.com, https://admin.example.com] ",
         ["https://app.example.com", "https://admin.example.com"],
     ],
 )
 def test_cors_origins_read_as_one_line_or_a_list(tmp_path: Path, answer: object) -> None:
-    """A comma-separated line, a YAML list as typed, or the list an answers file holds: all the
-    same origins."""
+    """A comma-separated line, a bracketed list as typed (quoted or not), or the list an
+    answers file holds: all the same origins, in the settings and in the project's manual."""
     project = generate(tmp_path / "project", cors_origins=answer)
     assert 'corsOrigins: "https://app.example.com,https://admin.example.com"' in (project / "src/project.ts").read_text()
+    assert "(`https://app.example.com,https://admin.example.com`, in `src/project.ts`)" in (project / "docs/practices/cors.md").read_text()
 
 
 def test_a_single_cors_origin_needs_no_brackets(tmp_path: Path) -> None:
-    project = generate(tmp_path / "project", cors_origins="https://app.example.com")
-    assert 'corsOrigins: "https://app.example.com"' in (project / "src/project.ts").read_text()
+    project = generate(tmp_path / "project", cors_origins="http://[::1]:5173")
+    assert 'corsOrigins: "http://[::1]:5173"' in (project / "src/project.ts").read_text()
+    assert (project / ".copier-answers.yml").read_text().count("cors_origins: http://[::1]:5173\n") == 1
 
 
 # A good oidc project's answers (matrix.REQUIRED_ANSWERS), for the refusals of one oidc question.
@@ -147,6 +151,10 @@ BAD_ANSWERS = [
     ({"cors_origins": ["https://app.example.com/"]}, "is not an origin like"),
     ({"cors_origins": ["https://app.example.com:443"]}, "is not an origin like"),
     ({"cors_origins": "'*'"}, "must not contain '*'"),
+    ({"cors_origins": "*"}, "must not contain '*'"),
+    ({"cors_origins": "[*]"}, "must not contain '*'"),
+    ({"cors_origins": '["https://app.example.com", "*"]'}, "must not contain '*'"),
+    ({"cors_origins": "[]"}, "at least one origin"),
     ({"cors_origins": "https://app.example.com, *"}, "must not contain '*'"),
     ({"cors_origins": "https://app.example.com, http://evil.example"}, "plain http:// is accepted only for localhost"),
     ({"cors_origins": []}, "at least one origin"),
@@ -180,7 +188,8 @@ def test_every_refusal_starts_with_a_line_that_fits_the_prompt() -> None:
         name, value = next(iter(answers.items()))
         if "validator" not in questions[name]:
             continue
-        message = env.from_string(questions[name]["validator"]).render({name: value if questions[name]["type"] == "yaml" else str(value)}).strip()
+        type_name = env.from_string(questions[name]["type"]).render({name: value})
+        message = env.from_string(questions[name]["validator"]).render({name: value if type_name == "yaml" else str(value)}).strip()
         first = message.splitlines()[0]
         assert len(first) < 70, f"{name}={value!r}: first line {first!r} is long"
         # What is wrong must show whole; the answer echoed after it may be cut.

@@ -16,9 +16,14 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT
 
 WIDTH = 80
+# Copier puts "🎤 " (an emoji two columns wide, then a space) before a question's first help
+# line, and questionary " » " before each choice; nothing wraps: a longer line is cut.
+QUESTION_MARK_COLUMNS = 3
+QUESTIONS = {name: question for name, question in yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8")).items() if not name.startswith("_") and isinstance(question, dict)}
 
 
 
@@ -73,13 +78,31 @@ class Terminal:
         subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True, check=False)
 
 
+def test_every_help_line_and_choice_fits_80_columns() -> None:
+    """A help line or a choice longer than the terminal is cut mid-word, and the rule it ends
+    with (https:// only) never shows."""
+    for name, question in QUESTIONS.items():
+        lines = str(question.get("help", "")).splitlines()
+        for number, line in enumerate(lines):
+            width = len(line) + (QUESTION_MARK_COLUMNS if number == 0 else 0)
+            assert width <= WIDTH, f"{name}: help line {number + 1} is {width} columns at the prompt: {line!r}"
+        for label in question.get("choices", {}):
+            assert len(label) + QUESTION_MARK_COLUMNS <= WIDTH, f"{name}: choice {label!r} is cut at {WIDTH} columns"
+
+
+def help_lines(question: str) -> list[str]:
+    """The question's help as the prompt shows it, line by line."""
+    return [line.strip() for line in QUESTIONS[question]["help"].splitlines()]
+
+
 def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
     copier = shlex.join([sys.executable, "-m", "copier", "copy", "--trust", "--vcs-ref", "HEAD", str(ROOT), str(tmp_path / "api")])
     terminal = Terminal(f"{copier}; echo COPIER-EXITED-$?; sleep 600", tmp_path)
     try:
         terminal.wait_for("Human-readable name of the API")
         terminal.keys("Enter")
-        terminal.wait_for("npm package name")
+        screen = terminal.wait_for("npm package name")
+        assert all(any(line.rstrip().endswith(shown) for line in screen) for shown in help_lines("package_slug")), screen
         terminal.answer("My App")
         assert terminal.shows_refusal("package_slug", "not a valid npm package name"), terminal.screen()[-1]
         terminal.answer("my-app")
@@ -88,13 +111,19 @@ def test_questions_read_well_at_80_columns(tmp_path: Path) -> None:
         for question in ("HTTP framework", "Database"):
             terminal.wait_for(question)
             terminal.keys("Enter")
-        terminal.wait_for("Authentication")
+        screen = terminal.wait_for("Authentication")
+        for label in QUESTIONS["auth"]["choices"]:
+            assert any(line.rstrip().endswith(label) for line in screen), f"choice {label!r} is cut:\n" + "\n".join(screen)
         terminal.keys("Down", "Down", "Down", "Enter")  # none: a public API (after jwt, jwt-asymmetric, oidc)
         terminal.wait_for("Where rate-limit counters live")
         terminal.keys("Enter")
-        terminal.wait_for("Browser origins allowed")
-        # The default is pre-filled on one line, so clearing the line clears the answer.
-        terminal.wait_for("['http://localhost:5173']")
+        screen = terminal.wait_for("Browser origins allowed")
+        # Every help line shows whole, the https-only rule included.
+        assert all(any(line.rstrip().endswith(shown) for line in screen) for shown in help_lines("cors_origins")), screen
+        # The default is pre-filled as one plain line, so clearing the line clears the answer.
+        assert any(line.strip() == "http://localhost:5173" for line in terminal.wait_for("http://localhost:5173")), terminal.screen()
+        terminal.answer("*")
+        assert terminal.shows_refusal("cors_origins", "must not contain '*'"), terminal.screen()[-1]
         terminal.answer("http://app.example.com")
         assert terminal.shows_refusal("cors_origins", "plain http:// only for localhost"), terminal.screen()[-1]
         terminal.answer("https://app.example.com, https://admin.example.com")
@@ -137,7 +166,8 @@ def test_the_identity_provider_questions_at_80_columns(tmp_path: Path) -> None:
             terminal.keys("Enter")
         terminal.wait_for("Authentication")
         terminal.keys("Down", "Down", "Enter")  # oidc
-        terminal.wait_for("issuer URL")
+        screen = terminal.wait_for("issuer URL")
+        assert all(any(line.rstrip().endswith(shown) for line in screen) for shown in help_lines("oidc_issuer")), screen
         terminal.answer("http://login.example.com")
         assert terminal.shows_refusal("oidc_issuer", "plain http:// only for localhost"), terminal.screen()[-1]
         terminal.answer("https://login.example.com/realms/staff")
