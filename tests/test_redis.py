@@ -344,27 +344,28 @@ def test_two_projects_with_the_same_name_count_apart(installed_projects: Install
     first = installed_projects(framework="express", rate_limit_store="redis")
     second = generate(tmp_path / "second", framework="express", rate_limit_store="redis")
     (second / "node_modules").symlink_to(first / "node_modules", target_is_directory=True)
-    prefixes = [match.group(1) for project in (first, second) if (match := OWN_PREFIX.search((project / ".env").read_text()))]
-    assert len(prefixes) == 2 and prefixes[0] != prefixes[1], f"each .env needs a prefix of its own: {prefixes}"
 
     bad_login = {"email": "nobody@example.com", "password": "wrong password"}
     limit = 5  # auth_rate_limit_max's default, which both projects keep
     servers = [started_like_npm_start(project, redis_server.url) for project in (first, second)]
     try:
-        for server, prefix in zip(servers, prefixes):
-            assert server.count_logs(DEFAULT_PREFIX_WARNING) == 0
-            assert server.wait_for_log("rate-limit store connected")["prefix"] == prefix
         # The first project's client uses up its login budget...
         assert [servers[0].request("/api/auth/login", bad_login)[0] for _ in range(limit + 1)] == [401] * limit + [429]
         # ...and the second project, on the same Redis, still counts this client from zero.
         status, headers, body = servers[1].request("/api/auth/login", bad_login)
         assert status == 401, f"the second project answered its first login {status} {body}: it counts the first one's requests"
         assert headers["ratelimit"].startswith(f"limit={limit}, remaining={limit - 1},"), headers
-        assert resp_command(redis_server.port, "GET", f"{prefixes[0]}:login:127.0.0.1") == str(limit + 1)
-        assert resp_command(redis_server.port, "GET", f"{prefixes[1]}:login:127.0.0.1") == "1"
+        prefixes = [server.wait_for_log("rate-limit store connected")["prefix"] for server in servers]
+        assert not any(server.logged(DEFAULT_PREFIX_WARNING) for server in servers)
     finally:
         for server in servers:
             assert_clean_exit(server)
+    # Each counted under the random prefix Copier wrote into its .env.
+    for project, prefix in zip((first, second), prefixes):
+        match = OWN_PREFIX.search((project / ".env").read_text())
+        assert match and match.group(1) == prefix, f"{project}/.env does not hold the prefix its server used ({prefix})"
+    assert resp_command(redis_server.port, "GET", f"{prefixes[0]}:login:127.0.0.1") == str(limit + 1)
+    assert resp_command(redis_server.port, "GET", f"{prefixes[1]}:login:127.0.0.1") == "1"
 
     # Without RATE_LIMIT_REDIS_PREFIX (no .env, as in an image), the server counts under the
     # default and says at start that every service with this name shares it.
