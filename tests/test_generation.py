@@ -301,3 +301,29 @@ def test_the_project_says_which_node_and_where_it_comes_from(tmp_path: Path) -> 
     updating = readme[readme.index("## Updating from Rampart"):]
     for runner in ("uvx copier@9.19.1", "pipx run --spec copier==9.19.1", "virtual environment"):
         assert runner in updating, f"the update instructions do not cover {runner}"
+
+
+@pytest.mark.parametrize("answers", [
+    {"database": "postgres"},
+    {"database": "mongodb", "auth": "oidc", "rate_limit_store": "redis"},
+    {"database": "postgres", "auth": "none", "framework": "fastify"},
+], ids=lambda answers: "-".join(answers.values()))
+def test_without_sqlite_node_sqlite_is_neither_imported_nor_loadable(tmp_path: Path, answers: dict) -> None:
+    """node:sqlite writes files outside Node's permission model: a project on PostgreSQL or
+    MongoDB imports it nowhere (src/, its proof suite, its support files) and its image starts
+    node without it. The generated permissions proof shows the module refused under that CMD."""
+    project = generate(tmp_path / "project", **answers)
+    importers = [str(path.relative_to(project)) for path, text in text_files(project) if path.suffix == ".ts" and "node:sqlite" in text]
+    assert importers == [], f"node:sqlite in a {answers['database']} project: {importers}"
+    commands = re.findall(r"^CMD (\[.*\])$", (project / "Dockerfile").read_text(), re.MULTILINE)
+    assert len(commands) == 1 and "--no-experimental-sqlite" in json.loads(commands[0]), commands
+
+
+def test_with_sqlite_the_docs_say_what_the_permission_model_does_not_cover(tmp_path: Path) -> None:
+    project = generate(tmp_path / "project")
+    readme = (project / "README.md").read_text()
+    container = readme[readme.index("## Container image"):readme.index("## HTTP endpoints")]
+    for needed in ("node:sqlite", "outside Node's permission model", "ATTACH", "any file this user may write"):
+        assert needed in container, f"the README's Container image section does not say {needed!r}"
+    injection = (project / "docs/practices/injection.md").read_text()
+    assert "permission model" in injection and "ATTACH" in injection, "the database page does not say what the permission model leaves to SQLite"
