@@ -44,8 +44,8 @@ class AppServer(ChildProcess):
     """`node src/server.ts` in its own process group, with its output collected; listening
     once constructed (a start that fails stops it and fails the test)."""
 
-    def __init__(self, project: Path, environment: dict[str, str], timeout: float = 30) -> None:
-        super().__init__([node_binary(), "src/server.ts"], cwd=project, env=environment, name="the server", error=failure)
+    def __init__(self, project: Path, environment: dict[str, str], timeout: float = 30, node_arguments: tuple[str, ...] = ()) -> None:
+        super().__init__([node_binary(), *node_arguments, "src/server.ts"], cwd=project, env=environment, name="the server", error=failure)
         try:
             self.url = str(self.wait_for_log("listening", timeout)["url"])
         except BaseException:

@@ -310,3 +310,39 @@ def test_the_project_says_which_node_and_where_it_comes_from(tmp_path: Path) -> 
     updating = readme[readme.index("## Updating from Rampart"):]
     for runner in ("uvx copier@9.19.1", "pipx run --spec copier==9.19.1", "virtual environment"):
         assert runner in updating, f"the update instructions do not cover {runner}"
+
+
+# `import ... from 'node:sqlite'`, `import('node:sqlite')`, `require('node:sqlite')`.
+SQLITE_IMPORT = re.compile(r"""(?:\bfrom|\bimport|\brequire)\s*\(?\s*['"]node:sqlite['"]""")
+
+
+@pytest.mark.parametrize("answers", [
+    {"database": "postgres"},
+    {"database": "mongodb", "auth": "oidc", "rate_limit_store": "redis"},
+    {"database": "postgres", "auth": "none", "framework": "fastify"},
+], ids=lambda answers: "-".join(answers.values()))
+def test_without_sqlite_node_sqlite_is_neither_imported_nor_loadable(tmp_path: Path, answers: dict) -> None:
+    """node:sqlite writes files outside Node's permission model: a project on PostgreSQL or
+    MongoDB imports it nowhere (src/, its proof suite, its support files) and its image starts
+    node without it. The generated permissions proof shows the module refused under that CMD."""
+    project = generate(tmp_path / "project", **answers)
+    # The permission probe tries the import on purpose, to show it refused under the CMD.
+    importers = [
+        str(path.relative_to(project))
+        for path, text in text_files(project)
+        if path.suffix == ".ts" and SQLITE_IMPORT.search(text) and path.relative_to(project) != Path("test/support/permission-probe.ts")
+    ]
+    assert importers == [], f"node:sqlite imported in a {answers['database']} project: {importers}"
+    commands = re.findall(r"^CMD (\[.*\])$", (project / "Dockerfile").read_text(), re.MULTILINE)
+    assert len(commands) == 1 and "--no-experimental-sqlite" in json.loads(commands[0]), commands
+
+
+def test_with_sqlite_the_docs_say_what_the_permission_model_does_not_cover(tmp_path: Path) -> None:
+    project = generate(tmp_path / "project")
+    readme = (project / "README.md").read_text()
+    container = " ".join(readme[readme.index("## Container image"):readme.index("## HTTP endpoints")].split())
+    for needed in ("`node:sqlite` is outside Node's permission model", "refuses `ATTACH`", "any file this user may write"):
+        assert needed in container, f"the README's Container image section does not say {needed!r}"
+    injection = " ".join((project / "docs/practices/injection.md").read_text().split())
+    for needed in ("`node:sqlite` is outside Node's permission model", "refuses `ATTACH` and `DETACH`", "open a database at any path this user may write"):
+        assert needed in injection, f"the database page (docs/practices/injection.md) does not say {needed!r}"

@@ -14,6 +14,12 @@ instances, or a Redis that goes away, can show.)
   again on the same port: logins work again without a restart, and /api is counted in Redis
   again. Losing and regaining Redis are logged once each, however many reconnection attempts
   fail in between.
+- Readiness: /ready answers 503 while Redis is unreachable (at start, or lost later) and 200
+  again once it answers, in the same process: a load balancer stops sending sign-ins to an
+  instance that would answer them 503.
+- Two projects generated with the same name, each started from its own .env as `npm start`
+  does, on one Redis: each counts alone (Copier wrote each a prefix of its own), and a server
+  left on the default prefix says so at start.
 - Configuration: no REDIS_URL, or a URL that is not redis://, stops the server at start with a
   message naming the variable.
 
@@ -41,7 +47,7 @@ import pytest
 import yaml
 from app_server import AppServer as Server
 from app_server import server_environment
-from conftest import ROOT, InstalledProjects, failure, free_port
+from conftest import ROOT, InstalledProjects, failure, free_port, generate
 from matrix import COMBINATIONS, FRAMEWORKS
 from processes import ChildProcess, node_binary
 
@@ -51,6 +57,7 @@ INTERNALS = re.compile(r"redis|ECONNREFUSED|connect |127\.0\.0\.1|not ready|stre
 NO_SUCH_USER = "/api/users/00000000-0000-4000-8000-000000000000"
 LOST = "rate-limit store unreachable"
 BACK = "rate-limit store reachable again"
+NOT_READY = (503, {"error": "Rate-limit store unavailable"})
 
 
 # --- Redis -----------------------------------------------------------------------------------
@@ -239,10 +246,13 @@ def test_outage_fails_closed_then_recovers_without_restart(installed_projects: I
         assert login[0] == 200, login
         access_token, refresh_token = login[2]["accessToken"], login[2]["refreshToken"]
         assert resp_command(redis_server.port, "GET", api_key) == "2"
+        assert server.request("/ready")[::2] == (200, {"status": "ok"})
 
         # Redis gone.
         redis_server.kill()
         server.wait_for_log(LOST)
+        # Not ready: a load balancer stops sending sign-ins that would be answered 503.
+        assert server.request("/ready")[::2] == NOT_READY
         assert_fails_closed(server.request("/api/auth/login", {"email": email, "password": password}), "login")
         assert_fails_closed(server.request("/api/auth/register", {"email": f"x{email}", "name": "X", "password": password, "age": 30}), "register")
         assert_fails_closed(server.request("/api/auth/refresh", {"refreshToken": refresh_token}), "refresh")
@@ -271,6 +281,7 @@ def test_outage_fails_closed_then_recovers_without_restart(installed_projects: I
             time.sleep(0.2)
         assert reply[0] == 200, f"logins did not work again within 20 s of Redis coming back: {reply}\n{server.output()[-4000:]}"
         server.wait_for_log(BACK)
+        assert server.request("/ready")[::2] == (200, {"status": "ok"}), "ready again once Redis is back, without a restart"
         # /api is counted in Redis again, not in the exhausted in-process fallback.
         before = int(resp_command(redis_server.port, "GET", api_key))
         status, headers, body = server.request(NO_SUCH_USER, token=access_token)
@@ -299,17 +310,71 @@ def test_starts_without_redis_and_uses_it_once_it_answers(installed_projects: In
             bad_login = {"email": "nobody@example.com", "password": "wrong password"}
             assert_fails_closed(server.request("/api/auth/login", bad_login), "login before Redis ever answered")
             assert server.request("/api/users/me")[0] == 401, "the general /api limit falls back while Redis is down"
+            assert server.request("/ready")[::2] == NOT_READY, "ready before Redis ever answered"
             redis.start()
             deadline = time.monotonic() + 20
             while (reply := server.request("/api/auth/login", bad_login))[0] == 503 and time.monotonic() < deadline:
                 time.sleep(0.2)
             assert reply[0] == 401, f"login did not use Redis within 20 s of it answering: {reply}\n{server.output()[-3000:]}"
             assert resp_command(redis.port, "GET", f"late-{os.getpid()}:rl:login:127.0.0.1") == "1"
+            assert server.request("/ready")[::2] == (200, {"status": "ok"})
             assert server.count_logs(BACK) == 1 and server.count_logs(LOST) == 1
         finally:
             assert_clean_exit(server)
     finally:
         redis.remove()
+
+
+# --- Two projects with the same name on one Redis ------------------------------------------
+
+OWN_PREFIX = re.compile(r"^RATE_LIMIT_REDIS_PREFIX=(rampart-api:[0-9a-f]{8}:rl)$", re.MULTILINE)
+DEFAULT_PREFIX_WARNING = "RATE_LIMIT_REDIS_PREFIX is not set"
+
+
+def started_like_npm_start(project: Path, redis_url: str) -> Server:
+    """The server as `npm start` runs it, its settings from the project's own .env; only where to
+    listen and which Redis come from the environment, which takes precedence over .env."""
+    environment = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PORT": "0", "REDIS_URL": redis_url}
+    return Server(project, environment, node_arguments=("--env-file-if-exists=.env",))
+
+
+def test_two_projects_with_the_same_name_count_apart(installed_projects: InstalledProjects, redis_server: RedisServer, tmp_path: Path) -> None:
+    """Issue 22: the second project generated with the default name answered its first request
+    429, counting against the first one's keys. Each .env now holds a prefix of its own."""
+    first = installed_projects(framework="express", rate_limit_store="redis")
+    second = generate(tmp_path / "second", framework="express", rate_limit_store="redis")
+    (second / "node_modules").symlink_to(first / "node_modules", target_is_directory=True)
+
+    bad_login = {"email": "nobody@example.com", "password": "wrong password"}
+    limit = 5  # auth_rate_limit_max's default, which both projects keep
+    servers = [started_like_npm_start(project, redis_server.url) for project in (first, second)]
+    try:
+        # The first project's client uses up its login budget...
+        assert [servers[0].request("/api/auth/login", bad_login)[0] for _ in range(limit + 1)] == [401] * limit + [429]
+        # ...and the second project, on the same Redis, still counts this client from zero.
+        status, headers, body = servers[1].request("/api/auth/login", bad_login)
+        assert status == 401, f"the second project answered its first login {status} {body}: it counts the first one's requests"
+        assert headers["ratelimit"].startswith(f"limit={limit}, remaining={limit - 1},"), headers
+        prefixes = [server.wait_for_log("rate-limit store connected")["prefix"] for server in servers]
+        assert not any(server.logged(DEFAULT_PREFIX_WARNING) for server in servers)
+    finally:
+        for server in servers:
+            assert_clean_exit(server)
+    # Each counted under the random prefix Copier wrote into its .env.
+    for project, prefix in zip((first, second), prefixes):
+        match = OWN_PREFIX.search((project / ".env").read_text())
+        assert match and match.group(1) == prefix, f"{project}/.env does not hold the prefix its server used ({prefix})"
+    assert resp_command(redis_server.port, "GET", f"{prefixes[0]}:login:127.0.0.1") == str(limit + 1)
+    assert resp_command(redis_server.port, "GET", f"{prefixes[1]}:login:127.0.0.1") == "1"
+
+    # Without RATE_LIMIT_REDIS_PREFIX (no .env, as in an image), the server counts under the
+    # default and says at start that every service with this name shares it.
+    environment = server_environment("file:data/app.db", REDIS_URL=redis_server.url)
+    default = Server(first, environment)
+    try:
+        assert default.wait_for_log(DEFAULT_PREFIX_WARNING)["prefix"] == "rampart-api:rl"
+    finally:
+        assert_clean_exit(default)
 
 
 # --- Configuration ---------------------------------------------------------------------------

@@ -102,7 +102,7 @@ const server = await startHttpServerOrExit(
   {
     config,
     logger,
-    readiness: [{ unavailable: 'Database unavailable', check: () => database.ping() }, ...auth.readiness],
+    readiness: [{ unavailable: 'Database unavailable', check: () => database.ping() }, ...limiterStore.readiness, ...auth.readiness],
     authenticator: auth.authenticator,
     limiters,
     routes,

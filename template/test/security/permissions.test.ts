@@ -1,13 +1,15 @@
 // Node's permission model in the production start: the Dockerfile's CMD runs the server with
 // node flags that allow reading only the application directory, writing only the data
-// directory (SQLite) or nowhere, and no child processes, workers or native addons. These
-// proofs read that CMD and run with exactly its flags, so they prove what the image ships.
+// directory (SQLite) or nowhere, and no child processes, workers or native addons; without
+// SQLite, node:sqlite (outside the permission model) is not there to load. These proofs read
+// that CMD and run with exactly its flags, so they prove what the image ships.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { defaultDatabaseUrl } from '../../src/project.ts';
 import { createTestDatabase } from '../support/database.ts';
 import { request } from '../support/http.ts';
 import { PROJECT_ROOT, startServer, type RunningServer } from '../support/server.ts';
@@ -25,6 +27,9 @@ const REFUSALS: Record<string, string> = {
   spawnProcess: 'ERR_ACCESS_DENIED',
   startWorker: 'ERR_ACCESS_DENIED',
   loadAddon: 'ERR_DLOPEN_DISABLED',
+  // SQLite's own file access is outside the permission model; a project without SQLite has no
+  // node:sqlite at all. With SQLite the module is the database (README, "Container image").
+  ...(defaultDatabaseUrl?.startsWith('file:') ? {} : { loadSqlite: 'ERR_UNKNOWN_BUILTIN_MODULE' }),
 };
 
 /** The Dockerfile's CMD: exec form, which is a JSON array. */
@@ -84,7 +89,8 @@ describe('permission model in the production start', () => {
   });
 
   it('refuses reading outside the app, writing outside the data directory, and starting processes, workers or addons', async () => {
-    assert.deepEqual(await runProbe(nodeFlags), REFUSALS);
+    const restricted = await runProbe(nodeFlags);
+    assert.deepEqual(Object.fromEntries(Object.keys(REFUSALS).map((attempt) => [attempt, restricted[attempt]])), REFUSALS);
     // The same probe without the flags: it is the flags that refuse, not the machine.
     const unrestricted = await runProbe([]);
     for (const [attempt, refusal] of Object.entries(REFUSALS)) {

@@ -21,6 +21,15 @@ function attempt(action: () => void): string {
   }
 }
 
+async function attemptAsync(action: () => Promise<unknown>): Promise<string> {
+  try {
+    await action();
+    return 'allowed';
+  } catch (error) {
+    return String((error as { code?: unknown }).code ?? error);
+  }
+}
+
 const writeAndRemove = (path: string) => () => {
   writeFileSync(path, 'written by the permission probe\n');
   rmSync(path);
@@ -38,5 +47,8 @@ const results = {
   }),
   startWorker: attempt(() => void new Worker('', { eval: true }).terminate()),
   loadAddon: attempt(() => process.dlopen({ exports: {} }, join(tmpdir(), `${marker}.node`))),
+  // node:sqlite writes files without asking the permission model: a project on PostgreSQL or
+  // MongoDB starts node without the module.
+  loadSqlite: await attemptAsync(() => import('node:sqlite')),
 };
 process.stdout.write(`${JSON.stringify(results)}\n`);

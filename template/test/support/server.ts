@@ -192,8 +192,8 @@ export async function startServer(overrides: EnvironmentOverrides = {}, options:
  * that starts after all (the check it should have refused on is gone) is stopped as soon as it
  * says it is listening, with code null: the proof fails at once instead of waiting it out.
  */
-export async function startServerExpectingFailure(overrides: EnvironmentOverrides): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, [SERVER_ENTRY], {
+export async function startServerExpectingFailure(overrides: EnvironmentOverrides, nodeArguments: string[] = []): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [...nodeArguments, SERVER_ENTRY], {
     cwd: PROJECT_ROOT,
     env: baseEnvironment(databaseUrlNeverOpened(), overrides),
     stdio: ['ignore', 'pipe', 'pipe'],
