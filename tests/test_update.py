@@ -23,6 +23,7 @@ from update_support import (
     CHECKOUT_SHA,
     CSP_1_1,
     GREETING_ROUTE,
+    GREETING_ROUTE_0_1,
     GREETING_TEST,
     LATEST,
     README_LINE,
@@ -436,6 +437,30 @@ def test_copier_settings_protect_what_the_team_owns() -> None:
     assert {".env", "package-lock.json"} <= set(config["_skip_if_exists"])
     last = config["_migrations"][-1]
     assert "version" not in last and "--finish-update" in last["command"], "the after-update step must run on every update, last"
+
+
+def test_no_migration_depends_on_a_release_tag() -> None:
+    """Copier runs a step with `version:` only when git tags say the update crosses that
+    version: on an untagged history (or across a tag never cut) it would be skipped, silently,
+    and the team's code left in the old shape. Every step decides from the project instead."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    gated = [" ".join(map(str, step["command"][1:3])) for step in config["_migrations"] if "version" in step]
+    assert gated == [], f"migrations gated on a release tag: {gated}"
+
+
+def test_the_route_codemod_leaves_code_in_the_new_shape_alone() -> None:
+    """It runs on every update, so on today's routes (and on its own output) it changes nothing."""
+    from codemods import convert_routes
+
+    route_files = [path for path in (ROOT / "template/src").rglob("*") if path.is_file() and "defineRoute(" in path.read_text(encoding="utf-8")]
+    assert len(route_files) >= 3, route_files
+    for path in route_files:
+        text = path.read_text(encoding="utf-8")
+        assert convert_routes(text) == (text, 0), f"{path.relative_to(ROOT)} would be rewritten"
+    old_shape = GREETING_ROUTE_0_1
+    converted, policies = convert_routes(old_shape)
+    assert policies == 1 and "access: 'authenticated'" in converted and "handle({ caller: { userId } })" in converted
+    assert convert_routes(converted) == (converted, 0)
 
 
 def test_changelog_records_pep440_releases_with_a_security_section() -> None:
