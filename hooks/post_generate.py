@@ -33,7 +33,10 @@ Copier has replayed the team's changes (tasks run too early to see them):
       the team's own locked packages, checked by `npm ls --package-lock-only`; only when that
       cannot be done does it run `npm install --package-lock-only --ignore-scripts`, and
       says so;
-    - reports every file the update could not merge (conflict markers or .rej files);
+    - keeps each file the team edited that the update dropped (a changed answer that swaps
+      whole files, or a release that drops one), unmerged, "deleted by them" (dropped_files.py);
+    - reports every file the update could not merge (conflict markers or .rej files), those
+      kept files, and what `.env` needs for an answer the update changed (env_file.py);
     - never touches `.env`: an update never rotates or writes secrets.
 
 This file is only the entry point; each concern is a module beside it: env_file.py (.env),
@@ -52,7 +55,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import say  # noqa: E402
-from env_file import write_env  # noqa: E402
+from dropped_files import keep_edited_dropped_files  # noqa: E402
+from env_file import env_for_new_answers, write_env  # noqa: E402
+from migrations import committed_answers  # noqa: E402
 from manifest_merge import merge_package_json  # noqa: E402
 from project_lock import previous_union_lock, reconcile_lockfile, write_lockfile  # noqa: E402
 from template_source import RefusedSource, record_updatable_source  # noqa: E402
@@ -65,10 +70,21 @@ def finish_update(project: Path, template_root: Path, answers_file: str = ".copi
         say(merge_message)
     outcome = reconcile_lockfile(project, template_root, previous_union=previous_union_lock(project, template_root, answers_file))
     say(outcome.message)
-    if not (project / ".env").exists():
+    kept = keep_edited_dropped_files(project, template_root, answers_file)
+    env_file = project / ".env"
+    if not env_file.exists():
         say("no .env here (an update never writes or rotates secrets): create one from .env.example, "
             "with secrets from `node -e \"console.log(require('node:crypto').randomBytes(48).toString('base64url'))\"`.")
+        env_needs = []
+    else:
+        import yaml
+
+        new_answers = yaml.safe_load((project / answers_file).read_text(encoding="utf-8")) or {}
+        env_needs = env_for_new_answers(env_file.read_text(encoding="utf-8"), committed_answers(project, answers_file), new_answers)
     conflicts = find_conflicts(project)
+    conflicts.update(kept)
+    if env_needs:
+        conflicts[".env"] = "; ".join(env_needs) + " (an update never writes .env)"
     for path, how in clashes.items():
         conflicts[path] = f"{conflicts[path]}; {how}" if path in conflicts else how
     say(conflict_report(conflicts))

@@ -11,6 +11,8 @@ from pathlib import Path
 from common import git, say
 
 REMOTE_SOURCE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|gh:|gl:)", re.IGNORECASE)
+# What a GitHub runner can clone; the same list as the check in rampart-update.yml.
+CLONABLE_FROM_GITHUB = re.compile(r"^(https?://|ssh://|git://|git@[^:]+:|gh:|gl:)", re.IGNORECASE)
 
 
 class RefusedSource(Exception):
@@ -45,6 +47,26 @@ def updatable_source(source: str, template_root: Path) -> str:
     raise not_a_repository(source)
 
 
+def unreachable_from_github(source: str) -> str | None:
+    """Why the weekly update workflow cannot fetch `source`, and the line to write instead;
+    None when it is a URL a GitHub runner can clone."""
+    if CLONABLE_FROM_GITHUB.match(source):
+        return None
+    origin = ""
+    if not REMOTE_SOURCE.match(source):
+        origin = git(Path(source).expanduser(), "remote", "get-url", "origin").strip()
+    if CLONABLE_FROM_GITHUB.match(origin):
+        url = f"_src_path: {origin}` (this clone's origin)"
+    else:
+        url = "_src_path: https://github.com/your-org/rampart.git` (the template repository's git URL)"
+    return (
+        f"the template is recorded as {source}, a path on this machine, which GitHub cannot reach: "
+        "the weekly .github/workflows/rampart-update.yml will stop there. Before you push, set that line of "
+        f"the answers file to `{url} and commit (or copy from the URL); _src_path is the one line of that "
+        "file you may edit (README.md, Updating from Rampart)"
+    )
+
+
 def record_updatable_source(project: Path, template_root: Path, answers_file: str) -> None:
     """Refuses a template copy that could never be updated, and repairs a relative source."""
     import yaml
@@ -60,6 +82,10 @@ def record_updatable_source(project: Path, template_root: Path, answers_file: st
         replacement = yaml.safe_dump({"_src_path": fixed}, allow_unicode=True, width=10_000).strip()
         answers_path.write_text(re.sub(r"^_src_path:.*$", lambda _: replacement, text, count=1, flags=re.MULTILINE), encoding="utf-8")
         say(f"recorded the template as {fixed} (not {source!r}), so `copier update` finds it from the project")
+    unreachable = unreachable_from_github(fixed)
+    if unreachable:
+        say(unreachable)
     if re.fullmatch(r"[0-9a-f]{7,40}", commit):  # `git describe --always` found no tag
-        say(f"the template has no release tag at {commit}: `copier update` needs a project generated "
-            "from a tagged release (docs/releasing.md)")
+        say(f"the template repository has no release tag (this copy is commit {commit}): releases are "
+            "tags, and until one exists the project and its update workflow name versions 0.0.0.postN "
+            "(docs/releasing.md)")

@@ -66,6 +66,7 @@ def conflict_report(conflicts: dict[str, str]) -> str:
     lines = "\n".join(f"  {path}: {how}" for path, how in conflicts.items())
     return (
         f"UPDATE CONFLICTS: {len(conflicts)} file(s) need you; nothing was resolved in either direction.\n{lines}\n"
-        "Edit each file (between '<<<<<<< before updating' and '>>>>>>> after updating', or from its .rej file), "
-        "delete the .rej files, `git add` the result, then run `npm ci --ignore-scripts && npm test` before committing."
+        "Resolve each as its line says: markers between '<<<<<<< before updating' and '>>>>>>> after updating', "
+        "a .rej file's hunks by hand (then delete it); `git add` (or `git rm`) the result, "
+        "then run `npm ci --ignore-scripts && npm test` before committing."
     )

@@ -23,6 +23,7 @@ from update_support import (
     CHECKOUT_SHA,
     CSP_1_1,
     GREETING_ROUTE,
+    GREETING_ROUTE_0_1,
     GREETING_TEST,
     LATEST,
     README_LINE,
@@ -438,6 +439,30 @@ def test_copier_settings_protect_what_the_team_owns() -> None:
     assert "version" not in last and "--finish-update" in last["command"], "the after-update step must run on every update, last"
 
 
+def test_no_migration_depends_on_a_release_tag() -> None:
+    """Copier runs a step with `version:` only when git tags say the update crosses that
+    version: on an untagged history (or across a tag never cut) it would be skipped, silently,
+    and the team's code left in the old shape. Every step decides from the project instead."""
+    config = yaml.safe_load((ROOT / "copier.yml").read_text(encoding="utf-8"))
+    gated = [" ".join(map(str, step["command"][1:3])) for step in config["_migrations"] if "version" in step]
+    assert gated == [], f"migrations gated on a release tag: {gated}"
+
+
+def test_the_route_codemod_leaves_code_in_the_new_shape_alone() -> None:
+    """It runs on every update, so on today's routes (and on its own output) it changes nothing."""
+    from codemods import convert_routes
+
+    route_files = [path for path in (ROOT / "template/src").rglob("*") if path.is_file() and "defineRoute(" in path.read_text(encoding="utf-8")]
+    assert len(route_files) >= 3, route_files
+    for path in route_files:
+        text = path.read_text(encoding="utf-8")
+        assert convert_routes(text) == (text, 0), f"{path.relative_to(ROOT)} would be rewritten"
+    old_shape = GREETING_ROUTE_0_1
+    converted, policies = convert_routes(old_shape)
+    assert policies == 1 and "access: 'authenticated'" in converted and "handle({ caller: { userId } })" in converted
+    assert convert_routes(converted) == (converted, 0)
+
+
 def test_changelog_records_pep440_releases_with_a_security_section() -> None:
     from packaging.version import Version
 
@@ -455,3 +480,36 @@ def test_changelog_records_pep440_releases_with_a_security_section() -> None:
         assert re.search(r"^### Security$", section, re.MULTILINE), f"release {version} has no Security section"
         releases.append(Version(version))
     assert releases and releases == sorted(releases, reverse=True), "releases must be listed newest first"
+
+
+def changelog_releases(changelog: str) -> dict[str, str]:
+    """Each release's section of a CHANGELOG, heading included, by version."""
+    sections = re.split(r"^(?=## )", changelog, flags=re.MULTILINE)
+    releases = {}
+    for section in sections:
+        match = re.match(r"## \[([^\]]+)\] - \d{4}-\d{2}-\d{2}\n", section)
+        if match:
+            releases[match.group(1)] = section.strip()
+    return releases
+
+
+def test_every_changelog_release_is_a_tag_that_released_that_section() -> None:
+    """The README and Copier speak of tagged releases: a release in CHANGELOG.md with no tag
+    leaves every copy on an untagged commit (`0.0.0.post157.dev0+f80ddc3`) and every
+    versioned step of an update unrun. Each release is an annotated tag, bare PEP 440, on a
+    commit whose own CHANGELOG.md has that release's section exactly as it stands now."""
+    releases = changelog_releases((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
+    assert releases, "CHANGELOG.md lists no release"
+    for version, section in releases.items():
+        kind = git(ROOT, "cat-file", "-t", f"refs/tags/{version}", check=False).stdout.strip()
+        assert kind == "tag", (
+            f"release {version} has no annotated tag {version} in this repository ({kind or 'no such tag'}): "
+            f"tag the commit that released it, `git tag -a {version} COMMIT -m \"Rampart {version}\"` (docs/releasing.md); "
+            "a shallow clone or `git clone --no-tags` has no tags either"
+        )
+        released = git(ROOT, "show", f"refs/tags/{version}:CHANGELOG.md", check=False)
+        assert released.returncode == 0, f"tag {version} has no CHANGELOG.md"
+        assert changelog_releases(released.stdout).get(version) == section, (
+            f"tag {version} is on a commit whose CHANGELOG.md does not have the {version} section as it stands now"
+        )
+

@@ -2,7 +2,7 @@
 src/auth/) with its edits, with no release tag anywhere: the move steps in copier.yml carry no
 `version:` and decide from the project itself (hooks/migrations.py).
 
-The template history is real git and untagged, as this repository is: the commit before the
+The template history is real git and untagged, as a platform team's repository is until its first tag: the commit before the
 move (PRE_MOVE) and then this working tree.
 """
 

@@ -185,6 +185,13 @@ def release_2_1_0(repo: Path) -> None:
     commit_and_tag(repo, "2.1.0: ipaddr.js dropped", "2.1.0")
 
 
+def build_single_release(repo: Path) -> Path:
+    """The template as it is in this working tree, one commit tagged 1.0.0."""
+    repo.mkdir(parents=True)
+    release_1_0_0(repo)
+    return repo
+
+
 def build_template_history(repo: Path) -> Path:
     repo.mkdir(parents=True)
     release_1_0_0(repo)

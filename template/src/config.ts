@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultDatabaseUrl, defaults } from './project.ts';
+import { database, defaultDatabaseUrl, defaults } from './project.ts';
 import { trustProxy, type TrustProxy } from './security/trusted-proxies.ts';
 
 export type { TrustProxy };
@@ -108,8 +108,16 @@ const environmentSchema = z
       .optional()
       .transform((value, context) => {
         const url = value?.trim() || defaultDatabaseUrl;
-        if (url) return url;
-        context.addIssue({ code: 'custom', message: 'is missing: set the connection URL of the database' });
+        if (!url) {
+          context.addIssue({ code: 'custom', message: 'is missing: set the connection URL of the database' });
+          return z.NEVER;
+        }
+        // A URL left from another database choice (after `copier update --data database=...`)
+        // would fail later with that driver's confusing message; only the scheme is named, never credentials.
+        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
+        if ((database.schemes as readonly string[]).includes(scheme)) return url;
+        const given = scheme ? `a ${scheme}: URL` : 'a file path';
+        context.addIssue({ code: 'custom', message: `must be a ${database.name} URL such as ${database.example} (this project uses ${database.name}), not ${given}` });
         return z.NEVER;
       }),
     DATABASE_MIGRATE_ON_START: z.enum(['true', 'false']).optional().transform((value) => value === 'true'),

@@ -7,6 +7,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isJsonError, request, type JsonResponse } from '../support/http.ts';
 import { createTestDatabase } from '../support/database.ts';
+import { database as projectDatabase } from '../../src/project.ts';
 import { freePort, startServer, startServerExpectingFailure, type RunningServer } from '../support/server.ts';
 import { credentialedDatabaseRequest, newAdmin, newUser } from '../support/users.ts';
 
@@ -256,3 +257,27 @@ describe('errors: an address that cannot be listened on', () => {
     }
   });
 });
+
+describe('errors: a DATABASE_URL of another database', () => {
+  // What a .env keeps after `copier update --data database=...`: each other choice's URL, with a password in it.
+  const otherDatabases = [
+    'file:data/app.db',
+    'data/app.db',
+    'postgres://app:secret-in-the-url@127.0.0.1:5432/app',
+    'postgresql://app:secret-in-the-url@127.0.0.1:5432/app',
+    'mongodb://app:secret-in-the-url@127.0.0.1:27017/app',
+    'mongodb+srv://app:secret-in-the-url@cluster.example.com/app',
+    'redis://app:secret-in-the-url@127.0.0.1:6379',
+  ].filter((url) => !(projectDatabase.schemes as readonly string[]).includes(/^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? ''));
+
+  for (const url of otherDatabases) {
+    it(`refuses ${url.replace(/:[^:@/]+@/, ':***@')} by name before connecting, without its credentials`, async () => {
+      const { code, output } = await startServerExpectingFailure({ DATABASE_URL: url });
+      assert.equal(code, 1, output);
+      assert.match(output, new RegExp(`DATABASE_URL must be a ${projectDatabase.name} URL`));
+      assert.doesNotMatch(output, /secret-in-the-url/, 'the URL\'s password reached the output');
+      assert.doesNotMatch(output, /uncaught|\bat \S+ \(|node:internal/i, 'no stack trace, no uncaught exception');
+    });
+  }
+});
+
