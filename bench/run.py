@@ -137,7 +137,7 @@ ALL_OUT = "all of the above"
 # Other implementations of the same protection, measured the same way and proven by the whole
 # proof suite first. Without the verified-token cache, every request checks the signature.
 ALTERNATIVES: dict[str, list[Edit]] = {
-    "no verified-token cache": [Edit("src/security/jwt.ts", "if (verified) return verified;", "")],
+    "no verified-token cache": [Edit("src/security/jwt.ts", "this.#verifiedAccess.get(token) ?? ", "")],
 }
 
 

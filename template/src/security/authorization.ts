@@ -34,7 +34,8 @@ export interface Caller {
 
 /**
  * Turns an Authorization header into the caller, or throws a 401 AppError. Synchronous when it
- * can answer from what it holds (a verified-token cache), a promise when it must verify.
+ * can answer from what it holds (a verified-token cache), a promise when it must verify or ask
+ * the database (this API's own tokens: whether the account and the session are still there).
  */
 export interface Authenticator {
   authenticate(authorization: string | undefined): Caller | Promise<Caller>;

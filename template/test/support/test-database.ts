@@ -11,6 +11,12 @@ export interface TestDatabase {
   recover(): Promise<void>;
   /** The stored password hash for an email, read directly from the database. */
   passwordHashOf(email: string): Promise<string | null>;
+  /**
+   * Deletes an account as an operator would, straight in the database (this API has no route
+   * for it): the row or document goes, with whatever the schema removes along with it. Only for
+   * projects that keep accounts (auth jwt and jwt-asymmetric).
+   */
+  deleteAccount(userId: string): Promise<void>;
   /** Removes the database. */
   dispose(): Promise<void>;
 }
