@@ -500,6 +500,11 @@ def test_every_changelog_release_is_a_tag_that_released_that_section() -> None:
     commit whose own CHANGELOG.md has that release's section exactly as it stands now."""
     releases = changelog_releases((ROOT / "CHANGELOG.md").read_text(encoding="utf-8"))
     assert releases, "CHANGELOG.md lists no release"
+    if not git(ROOT, "tag", "--list").stdout.strip():
+        # Tags travel apart from commits: a clone made with --no-tags, a shallow one, or one of a
+        # branch pushed without --follow-tags has none at all, while the template's repository
+        # does. Said, not passed: pytest reports the skip.
+        pytest.skip("this clone carries no git tags at all: the release tags are in the template's own repository (git fetch --tags)")
     for version, section in releases.items():
         kind = git(ROOT, "cat-file", "-t", f"refs/tags/{version}", check=False).stdout.strip()
         assert kind == "tag", (
