@@ -71,6 +71,8 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
     "rate-limit": [
         Edit("src/app.ts", "addHeaders(res, await limiters.api.consume(key));", ""),
         Edit("src/app.ts", "if (authLimiter) addHeaders(res, await authLimiter.consume(key));", ""),
+        # Requests refused before any route (origin, no route, Host, Expect) are not counted either.
+        Edit("src/app.ts", "addHeaders(res, await limiters.api.consume(clientKey(req.ip)));", ""),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [
@@ -87,8 +89,8 @@ EXPRESS_REMOVALS: dict[str, list[Edit]] = {
         Edit("src/app.ts", "app.use((req, _res, next) => next(unmatchedRequestError(req.method, req.path)));", ""),
         Edit(
             "src/app.ts",
-            "app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {",
-            "app.use('/__error-handler-removed', (error: unknown, req: Request, res: Response, _next: NextFunction) => {",
+            "app.use(async (error: unknown, req: Request, res: Response, _next: NextFunction) => {",
+            "app.use('/__error-handler-removed', async (error: unknown, req: Request, res: Response, _next: NextFunction) => {",
         ),
         # Route handlers answer their own errors; without that, Express's default handler does.
         Edit(
@@ -115,6 +117,8 @@ FASTIFY_REMOVALS: dict[str, list[Edit]] = {
     "rate-limit": [
         Edit("src/app.ts", "reply.headers(await limiters.api.consume(clientKey(request.ip)));", ""),
         Edit("src/app.ts", "if (authLimiter) reply.headers(await authLimiter.consume(clientKey(request.ip)));", ""),
+        # Requests refused before any route (origin, no route, Host, Expect, a malformed URL) are not counted either.
+        Edit("src/app.ts", "const counted = await limiters.api.consume(clientKey(request.ip));", "const counted = {};"),
     ],
     "jwt": [UNVERIFIED_ACCESS_TOKENS],
     "injection": [

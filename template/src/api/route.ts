@@ -9,7 +9,7 @@ import type { z } from 'zod';
 import { accessPolicyProblems, type AccessPolicy, type Caller } from '../security/authorization.ts';
 import { HTTP_METHODS, type HttpMethod } from '../security/cors.ts';
 import { type AppError, methodNotAllowedError, notFoundError } from '../security/errors.ts';
-import type { SecurityEvent } from '../security/events.ts';
+import { UNMATCHED_ROUTE, type SecurityEvent } from '../security/events.ts';
 import type { AuthLimiterName } from '../security/rate-limit.ts';
 
 export type { Authenticator } from '../security/authorization.ts';
@@ -94,22 +94,44 @@ export function assertValidRouteTable(routes: readonly Route[]): void {
 /** Paths src/app.ts serves itself, outside the route table; all GET and public. */
 export const OPERATIONAL_PATHS = ['/health', '/ready', '/openapi.json'] as const;
 
+/** Every method and path the app serves, as path segments, for the two look-ups below. */
+function servedPaths(routes: readonly Route[]): { method: string; path: string; segments: string[] }[] {
+  return [
+    ...routes.map((route) => ({ method: route.method as string, path: route.path, segments: route.path.split('/') })),
+    ...OPERATIONAL_PATHS.map((path) => ({ method: 'GET', path, segments: path.split('/') })),
+  ];
+}
+
+/** ':name' matches any one non-empty segment, as in both frameworks' routers. */
+const matches = (template: string[], segments: string[]): boolean =>
+  template.length === segments.length &&
+  template.every((part, index) => (part.startsWith(':') ? Boolean(segments.at(index)) : part === segments.at(index)));
+
+/** GET routes answer HEAD too, in both frameworks. */
+const serves = (routeMethod: string, method: string): boolean => routeMethod === method || (routeMethod === 'GET' && method === 'HEAD');
+
 /**
  * The error for a request no route answered: 405 with Allow when its path is served under
- * other methods, 404 otherwise. GET routes answer HEAD too, in both frameworks.
+ * other methods, 404 otherwise.
  */
 export function createUnmatchedRequestError(routes: readonly Route[]): (method: string, path: string) => AppError {
-  const served = [
-    ...routes.map((route) => ({ method: route.method as string, segments: route.path.split('/') })),
-    ...OPERATIONAL_PATHS.map((path) => ({ method: 'GET', segments: path.split('/') })),
-  ];
-  // ':name' matches any one non-empty segment, as in both frameworks' routers.
-  const matches = (template: string[], segments: string[]) =>
-    template.length === segments.length &&
-    template.every((part, index) => (part.startsWith(':') ? Boolean(segments.at(index)) : part === segments.at(index)));
+  const served = servedPaths(routes);
   return (method, path) => {
     const segments = path.split('/');
     const allowed = new Set(served.filter((route) => matches(route.segments, segments)).flatMap(({ method: m }) => (m === 'GET' ? ['GET', 'HEAD'] : [m])));
     return allowed.size > 0 && !allowed.has(method) ? methodNotAllowedError([...allowed]) : notFoundError();
+  };
+}
+
+/**
+ * The route a security event names for a request refused before the framework matched one
+ * (an origin not allowed, a malformed request): the table's path its method and path match,
+ * or UNMATCHED_ROUTE. Never the path itself, which the client writes at any length.
+ */
+export function createRouteNamer(routes: readonly Route[]): (method: string, path: string) => string {
+  const served = servedPaths(routes);
+  return (method, path) => {
+    const segments = path.split('/');
+    return served.find((route) => serves(route.method, method) && matches(route.segments, segments))?.path ?? UNMATCHED_ROUTE;
   };
 }

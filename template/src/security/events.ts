@@ -89,9 +89,41 @@ export interface EventContext {
   requestId: string;
   ip: string | undefined;
   method: string;
-  /** The route table's path (e.g. /api/items/:id), or the raw path when no route matched. */
+  /** The route table's path (e.g. /api/items/:id), or UNMATCHED_ROUTE: never the path the client wrote. */
   route: string;
   userId?: string;
+}
+
+/**
+ * The route of an event whose request matched no route of the table (an unknown path, or a
+ * method the path does not serve). The path itself is the client's to write, at any length
+ * and in any spelling: one fixed value keeps events grouped and every line short.
+ */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+/**
+ * Every value an event line carries is bounded, whatever a practice put in it: a field name a
+ * client chose (an unknown key in a body of up to BODY_LIMIT), an address a misconfigured
+ * proxy forwarded. A refusal must never cost more log than the request that caused it.
+ */
+export const MAX_EVENT_TEXT_LENGTH = 200;
+export const MAX_EVENT_LIST_LENGTH = 20;
+
+function boundedText(text: string): string {
+  return text.length > MAX_EVENT_TEXT_LENGTH ? `${text.slice(0, MAX_EVENT_TEXT_LENGTH - 1)}…` : text;
+}
+
+function boundedValue(value: string | number | readonly string[]): string | number | readonly string[] {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return boundedText(value);
+  if (value.length <= MAX_EVENT_LIST_LENGTH) return value.map(boundedText);
+  const kept = value.slice(0, MAX_EVENT_LIST_LENGTH - 1).map(boundedText);
+  return [...kept, `… and ${value.length - kept.length} more`];
+}
+
+function boundedDetails(details: EventDetails | undefined): EventDetails | undefined {
+  if (!details) return undefined;
+  return Object.fromEntries(Object.entries(details).map(([name, value]) => [name, boundedValue(value)]));
 }
 
 export const securityEvent = (event: SecurityEventName, description: string, details?: EventDetails, userId?: string): SecurityEvent => ({
@@ -114,12 +146,20 @@ export function createSecurityEventLog(logger: Logger): SecurityEventLog {
   return {
     record({ event, description, userId, details }, context) {
       const severity = SEVERITY.get(event) ?? 'warn';
+      const subject = userId ?? context?.userId;
       const line = {
         event,
         severity,
-        ...details,
-        ...(context ? { requestId: context.requestId, ip: context.ip, method: context.method, route: context.route } : {}),
-        ...(userId ?? context?.userId ? { userId: userId ?? context?.userId } : {}),
+        ...boundedDetails(details),
+        ...(context
+          ? {
+              requestId: context.requestId,
+              ip: context.ip === undefined ? undefined : boundedText(context.ip),
+              method: boundedText(context.method),
+              route: boundedText(context.route),
+            }
+          : {}),
+        ...(subject ? { userId: boundedText(subject) } : {}),
       };
       if (severity === 'critical') events.error(line, description);
       else if (severity === 'warn') events.warn(line, description);

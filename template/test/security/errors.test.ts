@@ -62,6 +62,47 @@ const PARSER_REFUSALS: [string, (host: string) => string, number][] = [
   ['an invalid chunk size', (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400],
 ];
 
+/**
+ * What Node's HTTP server would answer on its own, bare (no JSON, no header policy, no request
+ * id), unless the application takes it over. None of these waits for the connection to close:
+ * before the fix, Node kept some of them open.
+ */
+const NODE_OWN_ANSWERS: [string, (host: string) => string, number][] = [
+  ['an HTTP/1.1 request without Host', () => 'GET /health HTTP/1.1\r\n\r\n', 400],
+  ['an expectation other than 100-continue', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\nExpect: nonsense\r\n\r\n`, 417],
+  ['an expectation that only resembles 100-continue', (host) => `GET /health HTTP/1.1\r\nHost: ${host}\r\nExpect: 100-continued\r\n\r\n`, 417],
+  [
+    'a 100-continue whose declared body is over the limit, before any 100 Continue invites it',
+    (host) => `POST /api/items HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n`,
+    413,
+  ],
+  ['a CONNECT (a tunnel, which an API never is)', (host) => `CONNECT ${host} HTTP/1.1\r\nHost: ${host}\r\n\r\n`, 400],
+];
+
+/** Whether `received` holds one complete final (non-1xx) response, by its Content-Length or its last chunk. */
+function holdsFinalResponse(received: string): boolean {
+  const start = received.search(/HTTP\/1\.1 [2-5]\d\d /);
+  if (start < 0) return false;
+  const [head = '', ...rest] = received.slice(start).split('\r\n\r\n');
+  if (rest.length === 0) return false;
+  const body = rest.join('\r\n\r\n');
+  const length = /\r\ncontent-length: (\d+)/i.exec(head)?.[1];
+  return length === undefined ? body.endsWith('0\r\n\r\n') : Buffer.byteLength(body) >= Number(length);
+}
+
+/** Asserts the error contract on a raw response: its status first, JSON, the header policy and a request id. */
+function assertRawErrorContract(response: string, status: number): void {
+  const [head = '', body = ''] = response.split('\r\n\r\n');
+  assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), response.slice(0, 300));
+  assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
+  assert.match(head, /\r\nx-content-type-options: nosniff\r\n/i);
+  assert.match(head, /\r\ncache-control: no-store\r\n/i);
+  assert.match(head, /\r\ncontent-security-policy: /i);
+  assert.match(head, /\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
+  assert.equal(typeof (JSON.parse(body) as { error?: unknown }).error, 'string', body);
+  assert.doesNotMatch(body, /statusCode|message|Client Error/, 'no framework-specific error body');
+}
+
 /** One server for the refusals below: each request stands alone, so they share it. */
 let server: RunningServer;
 let adminToken: string | undefined;
@@ -81,15 +122,21 @@ describe('errors: what the HTTP parser refuses', () => {
       const closed = once(socket, 'close');
       socket.write(raw(new URL(server.url).host));
       await closed;
-      const [head = '', body = ''] = response.split('\r\n\r\n');
-      assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), response.slice(0, 300));
-      assert.match(head, /\r\ncontent-type: application\/json; charset=utf-8\r\n/i);
-      assert.match(head, /\r\nx-content-type-options: nosniff\r\n/i);
-      assert.match(head, /\r\ncache-control: no-store\r\n/i);
-      assert.match(head, /\r\ncontent-security-policy: /i);
-      assert.match(head, /\r\nx-request-id: [0-9a-f-]{36}\r\n/i);
-      assert.equal(typeof (JSON.parse(body) as { error?: unknown }).error, 'string', body);
-      assert.doesNotMatch(body, /statusCode|message|Client Error/, 'no framework-specific error body');
+      assertRawErrorContract(response, status);
+    });
+  }
+});
+
+describe('errors: what Node would answer on its own', () => {
+  for (const [what, raw, status] of NODE_OWN_ANSWERS) {
+    it(`answers ${what} with ${status} JSON and the header policy, then closes the connection`, async () => {
+      const socket = await openSocket(server);
+      socket.write(raw(new URL(server.url).host));
+      // A connection closed with no answer at all (Node's way with CONNECT) ends the read too.
+      const response = await readUntil(socket, holdsFinalResponse).catch((error: Error) => error.message);
+      assertRawErrorContract(response, status);
+      assert.match(response.split('\r\n\r\n')[0] ?? '', /\r\nconnection: close(\r\n|$)/i, 'what follows on this connection is not read');
+      socket.destroy();
     });
   }
 });
@@ -210,7 +257,7 @@ describe('errors: slow clients and shutdown', () => {
     }
   });
 
-  it('finishes in-flight requests on SIGTERM, then exits cleanly', async () => {
+  it('finishes in-flight requests on SIGTERM, serves one that arrives meanwhile in full, then exits cleanly', async () => {
     const server = await startServer();
     const socket = await openSocket(server);
     const host = new URL(server.url).host;
@@ -223,13 +270,24 @@ describe('errors: slow clients and shutdown', () => {
     const authorization = accessToken ? `Authorization: Bearer ${accessToken}\r\n` : '';
     const body = JSON.stringify({ title: 'In flight' });
     socket.write(`POST /api/items HTTP/1.1\r\nHost: ${host}\r\n${authorization}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 10)}`);
-    const response = readUntil(socket, (received) => /\r\n\r\n\{[\s\S]*\}$/.test(received));
+    // Read until both answers are in: this one, and the one to a request sent during the shutdown.
+    const responses = readUntil(socket, (received) => holdsFinalResponse(received.split(/(?=HTTP\/1\.1 \d{3} )/)[1] ?? ''));
     const exited = server.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
     assert.equal(server.process.exitCode, null, 'the server exited with a request in flight');
-    socket.write(body.slice(10));
+    // The rest of the body, and on the same kept-alive connection a request that arrives during
+    // the shutdown: it gets a whole answer under the contract, and the connection is not kept.
+    socket.write(`${body.slice(10)}GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
 
-    assert.match(await response, /HTTP\/1\.1 201 /, 'the in-flight request got its complete answer');
+    const [created = '', arrivedDuringShutdown = ''] = (await responses).split(/(?=HTTP\/1\.1 \d{3} )/);
+    assert.match(created, /^HTTP\/1\.1 201 /, 'the in-flight request got its complete answer');
+    const [head = '', answer = ''] = arrivedDuringShutdown.split('\r\n\r\n');
+    assert.match(head, /^HTTP\/1\.1 200 /, `a request that arrived during shutdown: ${head}`);
+    assert.match(head, /\r\nx-request-id: [0-9a-f-]{36}(\r\n|$)/i);
+    assert.match(head, /\r\ncache-control: no-store(\r\n|$)/i);
+    assert.match(head, /\r\nx-content-type-options: nosniff(\r\n|$)/i);
+    assert.match(head, /\r\nconnection: close(\r\n|$)/i, 'the client is told to take its next request elsewhere');
+    assert.deepEqual(JSON.parse(answer), { status: 'ok' });
     const { code, signal } = await exited;
     assert.equal(signal, null, 'the process was killed by the signal instead of shutting down');
     assert.equal(code, 0);
