@@ -114,7 +114,7 @@ const environmentSchema = z
         }
         // A URL left from another database choice (after `copier update --data database=...`)
         // would fail later with that driver's confusing message; only the scheme is named, never credentials.
-        const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
+        const scheme = URL.canParse(url) ? new URL(url).protocol.slice(0, -1) : '';
         if ((database.schemes as readonly string[]).includes(scheme)) return url;
         const given = scheme ? `a ${scheme}: URL` : 'a file path';
         context.addIssue({ code: 'custom', message: `must be a ${database.name} URL such as ${database.example} (this project uses ${database.name}), not ${given}` });
