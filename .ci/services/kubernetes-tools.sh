@@ -33,7 +33,7 @@ installed_version() {
 }
 
 build() {
-  local name=$1 module=$2 version=$3 want=$4 go_binary built
+  local name=$1 module=$2 version=$3 want=$4 ldflags=${5:-} go_binary built
   if [ "$(installed_version "$name")" = "$want" ]; then
     say "$name $version installed already"
     return
@@ -45,7 +45,7 @@ build() {
   mkdir -p "$BIN_DIR" || fail "cannot create $BIN_DIR (set RAMPART_TOOLS_BIN to a directory on PATH)"
   say "building $name $version with $("$go_binary" version) into $BIN_DIR"
   # GOTOOLCHAIN=local: use this Go, never download another toolchain.
-  GOBIN="$BIN_DIR" GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go_binary" install "$module@$version" ||
+  GOBIN="$BIN_DIR" GOTOOLCHAIN=local GOFLAGS=-mod=mod "$go_binary" install -ldflags="$ldflags" "$module@$version" ||
     fail "go install $module@$version failed (the Go module proxy unreachable, or Go too old)"
   built="$(installed_version "$name")"
   [ "$built" = "$want" ] || fail "built $name reports version '$built', not $want"
@@ -54,5 +54,7 @@ build() {
 }
 
 build kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION" "$KUSTOMIZE_VERSION"
-build kube-score "$KUBE_SCORE_MODULE" "$KUBE_SCORE_VERSION" "${KUBE_SCORE_VERSION#v}"
+# kube-score's release tooling stamps its version into the binary; `go install` leaves
+# "development" unless told, and the version check above needs it.
+build kube-score "$KUBE_SCORE_MODULE" "$KUBE_SCORE_VERSION" "${KUBE_SCORE_VERSION#v}" "-X main.version=${KUBE_SCORE_VERSION#v}"
 say "ready: kustomize $KUSTOMIZE_VERSION, kube-score $KUBE_SCORE_VERSION"
