@@ -1,6 +1,6 @@
 """Every combination's Kubernetes manifests (deploy/kubernetes/ in the generated project),
 checked the way a cluster would receive them, without a cluster: none can run on these
-machines (no container runtime for kind or k3s, docs/kubernetes-manifests.md).
+machines (no container runtime for kind or k3s; docs/kubernetes.md).
 
 - kustomize (.ci/services/kubernetes-tools.sh builds the pinned version) renders the base;
 - kubernetes-validate (requirements-test.txt) checks every object against the Kubernetes API
