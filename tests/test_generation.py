@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import ROOT, generate
 from matrix import REQUIRED_ANSWERS
 
@@ -61,6 +62,8 @@ def test_no_unrendered_jinja_and_valid_json(tmp_path: Path) -> None:
         assert not JINJA_MARKERS.search(text), f"unrendered Jinja in {path.relative_to(project)}"
         if path.suffix == ".json":
             json.loads(text)
+        if path.suffix in (".yml", ".yaml"):
+            list(yaml.safe_load_all(text))
     manifest = json.loads((project / "package.json").read_text())
     assert manifest["description"] == 'Quotes " and \\ backslashes'
     assert manifest["name"] == "caf-api-friends"
