@@ -54,7 +54,7 @@ fi
 [ -n "$GO" ] || fail "Go is required to build Jaeger $VERSION and was not found on PATH or at /usr/local/go/bin/go (install Go 1.24.6 or later)"
 say "building Jaeger $VERSION from $MODULE@$MODULE_VERSION with $("$GO" version) (ten minutes or more on a fresh machine)"
 module_dir=$(cd / && GOFLAGS=-mod=mod "$GO" mod download -json "$MODULE@$MODULE_VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
-[ -n "$module_dir" ] && [ -d "$module_dir" ] || fail "could not download $MODULE@$MODULE_VERSION through the Go module proxy ($("$GO" env GOPROXY))"
+{ [ -n "$module_dir" ] && [ -d "$module_dir" ]; } || fail "could not download $MODULE@$MODULE_VERSION through the Go module proxy ($("$GO" env GOPROXY))"
 build_dir=$(mktemp -d "${TMPDIR:-/tmp}/jaeger-build.XXXXXX")
 trap 'rm -rf "$build_dir"' EXIT
 cp -R "$module_dir/." "$build_dir/"
