@@ -3,9 +3,10 @@ and bench/run's traced cells: each a processes.ChildProcess with a configuration
 a temporary directory (nothing shared with another run, nothing left behind), and the few
 queries their HTTP APIs answer that the callers need.
 
-- Prometheus: Debian's `prometheus` binary (`.ci/services/prometheus.sh` installs it). It
-  scrapes the targets a caller lists (`scrape()`: a file_sd file it watches, so one Prometheus
-  serves every test of a module) every second; `query()` is its instant-query API.
+- Prometheus: Debian's `prometheus` binary (`.ci/services/prometheus.sh` installs it),
+  scraping the targets it is started with every second; `query()` is its instant-query API.
+  One per test: it is ready in a fraction of a second, where a target added to a running one
+  (file-based discovery) waits for the scrape manager's five-second reload.
 - Jaeger: the `jaeger` binary (Jaeger v2, an OpenTelemetry Collector distribution) that
   `.ci/services/jaeger.sh` builds from its Go module, with an OTLP/HTTP receiver in, its query
   service out, and in-memory storage; `spans(trace_id)` reads a trace back through the query
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -99,17 +101,14 @@ def prometheus_binary(error: Error = ProcessError) -> str:
 
 
 class Prometheus(ChildProcess):
-    """Prometheus on a free loopback port, scraping every `scrape_interval` the targets listed
-    with scrape(), its storage in `workdir`; ready once constructed."""
+    """Prometheus on a free loopback port, scraping the `targets` (host:port, each labelled with
+    `labels`) every `scrape_interval`, its storage in `workdir`; ready once constructed."""
 
-    def __init__(self, workdir: Path, scrape_interval: str = "1s", error: Error = ProcessError) -> None:
+    def __init__(self, workdir: Path, targets: Sequence[str], labels: dict[str, str] | None = None, scrape_interval: str = "1s", error: Error = ProcessError) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
-        self.targets_file = workdir / "targets.json"
-        self.targets_file.write_text("[]\n", encoding="utf-8")
         config = {
             "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_interval, "evaluation_interval": "1m"},
-            # file_sd: Prometheus watches the file, so a new target is scraped without a restart.
-            "scrape_configs": [{"job_name": "rampart", "file_sd_configs": [{"files": [str(self.targets_file)], "refresh_interval": "1s"}]}],
+            "scrape_configs": [{"job_name": "rampart", "static_configs": [{"targets": list(targets), "labels": labels or {}}]}],
         }
         (workdir / "prometheus.yml").write_text(json.dumps(config, indent=2), encoding="utf-8")  # YAML is a superset of JSON
         self.port = free_loopback_port(error)
@@ -133,13 +132,6 @@ class Prometheus(ChildProcess):
         except BaseException:
             self.stop()
             raise
-
-    def scrape(self, targets: Sequence[str], labels: dict[str, str] | None = None) -> None:
-        """Scrape exactly these host:port targets from now on (replacing the previous ones)."""
-        entries = [{"targets": list(targets), "labels": labels or {}}] if targets else []
-        staged = self.targets_file.with_suffix(".tmp")
-        staged.write_text(json.dumps(entries), encoding="utf-8")
-        staged.replace(self.targets_file)  # atomic: Prometheus never reads half a file
 
     def query(self, promql: str) -> list[dict[str, Any]]:
         """The instant vector `promql` evaluates to now: [{"metric": {labels}, "value": [time, "value"]}]."""
@@ -171,7 +163,7 @@ def jaeger_binary(error: Error = ProcessError) -> str:
     for candidate in filter(None, candidates):
         if os.access(candidate, os.X_OK):
             version = subprocess.run([candidate, "version"], capture_output=True, text=True, timeout=30)
-            if f'"gitVersion": "{JAEGER_VERSION}"' in version.stdout:
+            if re.search(rf'"gitVersion":\s*"{re.escape(JAEGER_VERSION)}"', version.stdout):
                 return candidate
     raise error(
         f"Jaeger {JAEGER_VERSION} was not found (looked at $JAEGER_BIN, PATH, $JAEGER_BIN_DIR, $(go env GOPATH)/bin, ~/go/bin): "
