@@ -52,7 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' child-process helper: how this repository starts, waits for and stops a server.
 sys.path.insert(0, str(ROOT / "tests"))
-from observability_backends import Jaeger, free_loopback_port  # noqa: E402
+from observability_backends import Jaeger, free_loopback_port, jaeger_binary  # noqa: E402
 from processes import ChildProcess, node_binary  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -527,6 +527,8 @@ def main(argv: list[str]) -> int:
     }
     try:
         report["autocannon"] = ensure_autocannon()
+        if not options.no_traces:
+            jaeger_binary(SystemExit)  # a missing Jaeger stops the run now, not after the set-up
         print(f"bench: workdir {workdir}; autocannon {report['autocannon']}; {report['machine']}", flush=True)
 
         # 1. Generation time.
@@ -583,13 +585,14 @@ def main(argv: list[str]) -> int:
 
         # 3. Hardened against bare; metrics on against off, traced against not, in the same rounds.
         main_results: dict[str, dict[str, object]] = {}
-        jaeger = None
-        if not options.no_traces:
-            # On the load generator's CPU: the server's CPU stays the server's alone.
-            jaeger = Jaeger(workdir / "jaeger", max_traces=10_000, cpu=settings.load_cpu, error=SystemExit)
-        report["traces"] = {"backend": "Jaeger v2.13.0 (in-memory storage, OTLP/HTTP)", "cpu": settings.load_cpu} if jaeger else None
-        provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
+        jaeger: Jaeger | None = None
+        provider: ChildProcess | None = None
         try:
+            if not options.no_traces:
+                # On the load generator's CPU: the server's CPU stays the server's alone.
+                jaeger = Jaeger(workdir / "jaeger", max_traces=10_000, cpu=settings.load_cpu, error=SystemExit)
+            report["traces"] = {"backend": "Jaeger v2.13.0 (in-memory storage, OTLP/HTTP)", "cpu": settings.load_cpu} if jaeger else None
+            provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
             for framework, project in projects.items():
                 side_by_side = [
                     start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened"), jwt, settings),
@@ -616,7 +619,8 @@ def main(argv: list[str]) -> int:
                     "bare": oidc_measured["me"]["bare"].summary(),
                 }
         finally:
-            provider.stop(grace=10)
+            if provider:
+                provider.stop(grace=10)
             if jaeger:
                 jaeger.stop(grace=10)
         report["hardened_vs_bare"] = main_results
