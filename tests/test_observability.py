@@ -104,6 +104,8 @@ def send(method: str, url: str, body: dict[str, Any] | None = None, headers: dic
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()
+    except (OSError, urllib.error.URLError) as error:
+        pytest.fail(f"{method} {url}: no answer ({error})", pytrace=False)
     try:
         return status, json.loads(raw) if raw else None
     except ValueError:
