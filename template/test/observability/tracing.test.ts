@@ -6,7 +6,7 @@
 // it decodes OTLP/HTTP JSON on loopback (the template's own tests export to a real backend).
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -190,6 +190,35 @@ describe('tracing: a client span per store call', () => {
       assert.equal(span.attributes['db.system.name'], projectDatabase.name.toLowerCase(), span.name);
       assert.ok(serverSpans.some((serverSpan) => serverSpan.spanId === span.parentSpanId), `${span.name} is under a request's span`);
     }
+  });
+});
+
+/** A JSON POST whose body leaves `delayMs` after its headers, in a packet of its own. */
+function postWithLateBody(target: RunningServer, path: string, body: unknown, headers: Record<string, string>, delayMs: number): Promise<number> {
+  const { hostname, port } = new URL(target.url);
+  const text = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      { host: hostname, port, method: 'POST', path, agent: false, headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)) } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.flushHeaders();
+    setTimeout(() => outgoing.end(text), delayMs);
+  });
+}
+
+describe('tracing: a store call after a body that arrives late', () => {
+  it('stays under the request\'s span: the body\'s events run in the request\'s context too', async () => {
+    const parent = newTraceparent();
+    const headers: Record<string, string> = { traceparent: parent.header, ...(user.accessToken ? { authorization: `Bearer ${user.accessToken}` } : {}) };
+    assert.equal(await postWithLateBody(server, '/api/items', { title: 'late body' }, headers, 100), 201);
+    const [serverSpan] = await receiver.waitFor((span) => span.traceId === parent.traceId && span.kind === SPAN_KIND.server);
+    const [create] = await receiver.waitFor((span) => span.traceId === parent.traceId && span.name === 'items.create');
+    assert.equal(create?.parentSpanId, serverSpan?.spanId);
   });
 });
 
