@@ -25,7 +25,7 @@ import {
   TracerProvider,
   type Sampler,
 } from '@opentelemetry/sdk-trace';
-import type { TraceSampler, TracingConfig } from '../config.ts';
+import type { TraceSampler, TracingConfig } from './settings.ts';
 import type { Logger } from '../logger.ts';
 import { project } from '../project.ts';
 import { UNMATCHED_ROUTE } from '../security/events.ts';
