@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { database, defaultDatabaseUrl, defaults, project } from './project.ts';
+import { database, defaultDatabaseUrl, defaults } from './project.ts';
 import { trustProxy, type TrustProxy } from './security/trusted-proxies.ts';
 
 export type { TrustProxy };
@@ -18,32 +18,6 @@ export interface Config {
   bodyLimitBytes: number;
   rateLimit: { windowMs: number; max: number; authMax: number; accountMax: number };
   timeouts: { headersMs: number; requestMs: number; keepAliveMs: number; shutdownMs: number };
-  /** The Prometheus listener (METRICS_HOST, METRICS_PORT); null when METRICS_PORT is 0. */
-  metrics: { host: string; port: number } | null;
-  /** OpenTelemetry tracing; null unless an OTLP endpoint is set and OTEL_SDK_DISABLED is not true. */
-  tracing: TracingConfig | null;
-}
-
-/** The OpenTelemetry specification's sampler names (OTEL_TRACES_SAMPLER) that this project implements. */
-export const TRACE_SAMPLERS = [
-  'always_on',
-  'always_off',
-  'traceidratio',
-  'parentbased_always_on',
-  'parentbased_always_off',
-  'parentbased_traceidratio',
-] as const;
-export type TraceSampler = (typeof TRACE_SAMPLERS)[number];
-
-export interface TracingConfig {
-  /** Where spans are exported over OTLP/HTTP, /v1/traces included. */
-  endpoint: string;
-  serviceName: string;
-  sampler: TraceSampler;
-  /** The ratio of the traceidratio samplers, from 0 to 1. */
-  samplerRatio: number;
-  /** How long ended spans wait to be exported together (OTEL_BSP_SCHEDULE_DELAY). */
-  exportDelayMs: number;
 }
 
 export class ConfigError extends Error {
@@ -124,20 +98,6 @@ const bodyLimit = z
     return bytes;
   });
 
-/** An OTLP/HTTP endpoint: an http(s) URL, named by its setting when it is not one. */
-const otlpEndpoint = z
-  .string()
-  .optional()
-  .transform((value, context) => {
-    if (value === undefined) return undefined;
-    const url = URL.canParse(value.trim()) ? new URL(value.trim()) : undefined;
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-      context.addIssue({ code: 'custom', message: 'must be an http:// or https:// URL, such as http://otel-collector:4318' });
-      return z.NEVER;
-    }
-    return url;
-  });
-
 const environmentSchema = z
   .object({
     HOST: z.string().optional().default('127.0.0.1'),
@@ -173,56 +133,10 @@ const environmentSchema = z
     REQUEST_TIMEOUT_MS: integer(30_000, 100, 600_000),
     KEEP_ALIVE_TIMEOUT_MS: integer(5_000, 100, 120_000),
     SHUTDOWN_TIMEOUT_MS: integer(10_000, 100, 120_000),
-    METRICS_HOST: z.string().optional().default('127.0.0.1'),
-    // 0 turns metrics off: no listener and nothing collected.
-    METRICS_PORT: integer(9464, 0, 65535),
-    // The OpenTelemetry specification's variables, read as it defines them.
-    OTEL_SDK_DISABLED: z
-      .string()
-      .optional()
-      .transform((value, context) => {
-        const normalized = (value ?? 'false').trim().toLowerCase();
-        if (normalized !== 'true' && normalized !== 'false') {
-          context.addIssue({ code: 'custom', message: 'must be true or false' });
-          return z.NEVER;
-        }
-        return normalized === 'true';
-      }),
-    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
-    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint,
-    OTEL_SERVICE_NAME: z.string().trim().max(255).optional(),
-    OTEL_TRACES_SAMPLER: z
-      .string()
-      .optional()
-      .transform((value, context) => {
-        const sampler = (value ?? 'parentbased_always_on').trim().toLowerCase();
-        if (!(TRACE_SAMPLERS as readonly string[]).includes(sampler)) {
-          context.addIssue({ code: 'custom', message: `must be one of ${TRACE_SAMPLERS.join(', ')}` });
-          return z.NEVER;
-        }
-        return sampler as TraceSampler;
-      }),
-    OTEL_TRACES_SAMPLER_ARG: z
-      .string()
-      .optional()
-      .transform((value, context) => {
-        if (value === undefined) return 1;
-        const ratio = Number(value.trim());
-        if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) {
-          context.addIssue({ code: 'custom', message: 'must be a sampling ratio from 0 to 1, such as 0.25' });
-          return z.NEVER;
-        }
-        return ratio;
-      }),
-    OTEL_BSP_SCHEDULE_DELAY: integer(5000, 1, 600_000),
   })
   .superRefine((env, context) => {
     if (env.REQUEST_TIMEOUT_MS < env.HEADERS_TIMEOUT_MS) {
       context.addIssue({ code: 'custom', path: ['REQUEST_TIMEOUT_MS'], message: 'must not be shorter than HEADERS_TIMEOUT_MS' });
-    }
-    // The API's port and the metrics port cannot be one: metrics are never served to the API's clients.
-    if (env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
-      context.addIssue({ code: 'custom', path: ['METRICS_PORT'], message: 'must differ from PORT (0 turns metrics off)' });
     }
   });
 
@@ -255,17 +169,6 @@ export function loadAll<Results extends unknown[]>(...loaders: { [Index in keyof
   return results as Results;
 }
 
-/**
- * The OTLP/HTTP traces URL, as the OpenTelemetry specification resolves it: the traces endpoint
- * exactly as given, or the general endpoint with v1/traces appended.
- */
-function tracesEndpoint(tracesUrl: URL | undefined, baseUrl: URL | undefined): string | undefined {
-  if (tracesUrl) return tracesUrl.href;
-  if (!baseUrl) return undefined;
-  const base = baseUrl.href.endsWith('/') ? baseUrl.href : `${baseUrl.href}/`;
-  return `${base}v1/traces`;
-}
-
 /** Reads and validates the server's configuration (auth has its own, in src/auth/index.ts). */
 export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config {
   const env = parseEnvironment(environmentSchema, environment);
@@ -291,19 +194,5 @@ export function loadConfig(environment: NodeJS.ProcessEnv = process.env): Config
       keepAliveMs: env.KEEP_ALIVE_TIMEOUT_MS,
       shutdownMs: env.SHUTDOWN_TIMEOUT_MS,
     },
-    metrics: env.METRICS_PORT === 0 ? null : { host: env.METRICS_HOST, port: env.METRICS_PORT },
-    tracing: tracingConfig(env),
-  };
-}
-
-function tracingConfig(env: z.output<typeof environmentSchema>): TracingConfig | null {
-  const endpoint = tracesEndpoint(env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, env.OTEL_EXPORTER_OTLP_ENDPOINT);
-  if (endpoint === undefined || env.OTEL_SDK_DISABLED) return null;
-  return {
-    endpoint,
-    serviceName: env.OTEL_SERVICE_NAME || project.slug,
-    sampler: env.OTEL_TRACES_SAMPLER,
-    samplerRatio: env.OTEL_TRACES_SAMPLER_ARG,
-    exportDelayMs: env.OTEL_BSP_SCHEDULE_DELAY,
   };
 }

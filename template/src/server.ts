@@ -10,6 +10,7 @@ import { openDatabase, type Database } from './db/index.ts';
 import { DatabaseStartError } from './db/start-up.ts';
 import { createItemRoutes } from './items/routes.ts';
 import { createLogger } from './logger.ts';
+import { loadObservabilityConfig, type ObservabilityConfig } from './observability/settings.ts';
 import { createRequestTelemetry } from './observability/telemetry.ts';
 import { database as databaseChoice } from './project.ts';
 import { createSecurityEventLog, securityEvent, writeConfigurationRefused } from './security/events.ts';
@@ -18,9 +19,9 @@ import { loadLimiterStoreConfig, openLimiterStore, type LimiterStoreConfig } fro
 import type { HttpServer } from './server-types.ts';
 import { createUserRoutes } from './users/routes.ts';
 
-function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig] {
+function loadConfigOrExit(): [Config, AuthConfig, LimiterStoreConfig, ObservabilityConfig] {
   try {
-    return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig);
+    return loadAll(loadConfig, loadAuthConfig, loadLimiterStoreConfig, loadObservabilityConfig);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // The setting names only: a refused value may be a secret.
@@ -85,13 +86,13 @@ async function listenOrExit({ address, settings, start }: Listener, opened: { cl
   }
 }
 
-const [config, authConfig, limiterStoreConfig] = loadConfigOrExit();
+const [config, authConfig, limiterStoreConfig, observability] = loadConfigOrExit();
 // Each imported only when it is on: with tracing off, nothing of OpenTelemetry's SDK is even
 // loaded, and with METRICS_PORT=0 nothing of prom-client (docs/observability.md).
-const tracingModule = config.tracing ? await import('./observability/tracing.ts') : undefined;
-const metricsModule = config.metrics ? await import('./observability/metrics.ts') : undefined;
+const tracingModule = observability.tracing ? await import('./observability/tracing.ts') : undefined;
+const metricsModule = observability.metrics ? await import('./observability/metrics.ts') : undefined;
 const logger = createLogger(config.logLevel, tracingModule?.traceLogFields);
-const tracing = config.tracing && tracingModule ? tracingModule.startTracing(config.tracing, logger) : undefined;
+const tracing = observability.tracing && tracingModule ? tracingModule.startTracing(observability.tracing, logger) : undefined;
 const metrics = metricsModule?.createMetrics();
 const securityEvents = createSecurityEventLog(logger, metrics?.countSecurityEvent);
 
@@ -117,7 +118,7 @@ const routes = checkRoutesOrExit([
   ...createItemRoutes({ items: database.items, authenticated: auth.required }),
 ]);
 // Metrics listen first, on their own port: a port in use stops the start before the API serves.
-const metricsAddress = config.metrics;
+const metricsAddress = observability.metrics;
 const metricsServer =
   metricsModule && metrics && metricsAddress
   ? await listenOrExit(

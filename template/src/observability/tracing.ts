@@ -25,7 +25,7 @@ import {
   TracerProvider,
   type Sampler,
 } from '@opentelemetry/sdk-trace';
-import type { TraceSampler, TracingConfig } from '../config.ts';
+import type { TraceSampler, TracingConfig } from './settings.ts';
 import type { Logger } from '../logger.ts';
 import { project } from '../project.ts';
 import { UNMATCHED_ROUTE } from '../security/events.ts';
@@ -69,6 +69,9 @@ const spanMethodName = (method: string): string => (method === OTHER_METHOD ? 'H
 
 /** Each request's server span, until its response is sent. */
 const serverSpans = new WeakMap<IncomingMessage, Span>();
+
+/** How long shutdown waits for the last spans to be exported. */
+const SHUTDOWN_EXPORT_MS = 2000;
 
 /** Starts exporting: sets the global tracer provider, context manager and W3C propagator. */
 export function startTracing(config: TracingConfig, logger: Logger): Tracing {
@@ -192,7 +195,18 @@ export function startTracing(config: TracingConfig, logger: Logger): Tracing {
       return Object.fromEntries(entries) as typeof database;
     },
     async shutdown() {
-      await provider.shutdown();
+      // The last spans get a moment to leave; a collector that is down must neither hold the
+      // exit (the exporter retries for seconds) nor turn a clean shutdown into a failed one.
+      let timer: NodeJS.Timeout | undefined;
+      const gaveUp = new Promise<'gave up'>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_EXPORT_MS, 'gave up')));
+      try {
+        const outcome = await Promise.race([provider.shutdown(), gaveUp]);
+        if (outcome === 'gave up') logger.warn({ waitedMs: SHUTDOWN_EXPORT_MS }, 'tracing: the last spans were not exported before shutdown');
+      } catch (error) {
+        logger.warn({ err: error }, 'tracing: the last spans could not be exported at shutdown');
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -273,6 +273,23 @@ describe('tracing: off unless an endpoint is set', () => {
     });
   }
 
+  it('a collector that is down fails no request and no shutdown', async () => {
+    const closedPort = await freePort();
+    const unreachable = await startServer({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${closedPort}`, OTEL_BSP_SCHEDULE_DELAY: '20' });
+    try {
+      assert.equal((await request(unreachable, '/health')).status, 200);
+      assert.equal((await request(unreachable, '/health')).status, 200);
+    } finally {
+      const stopping = Date.now();
+      const { code } = await unreachable.stop();
+      assert.equal(code, 0, unreachable.output());
+      // The exporter would retry for longer than an orchestrator's grace period allows.
+      assert.ok(Date.now() - stopping < 5000, `stopped in ${Date.now() - stopping} ms`);
+    }
+    assert.ok(unreachable.logs().some((line) => line.msg === 'shutdown complete'));
+    assert.ok(unreachable.logs().some((line) => line.level === 40 && String(line.msg).startsWith('tracing: ')), 'the lost spans are said, as a warning');
+  });
+
   it('refuses a bad tracing setting, naming it', async () => {
     for (const [environment, message] of [
       [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://collector:4318' }, /OTEL_EXPORTER_OTLP_ENDPOINT must be an http:\/\/ or https:\/\/ URL/],
