@@ -99,13 +99,16 @@ def send(method: str, url: str, body: dict[str, Any] | None = None, headers: dic
     request = urllib.request.Request(url, data=data, method=method, headers={"user-agent": USER_AGENT, **(headers or {})})
     if data is not None:
         request.add_header("content-type", "application/json")
+    unanswered = None
     try:
         with urllib.request.urlopen(request, timeout=20) as response:
             status, raw = response.status, response.read()
     except urllib.error.HTTPError as error:
         status, raw = error.code, error.read()
     except (OSError, urllib.error.URLError) as error:
-        pytest.fail(f"{method} {url}: no answer ({error})", pytrace=False)
+        unanswered = error
+    if unanswered is not None:
+        pytest.fail(f"{method} {url}: no answer ({unanswered})", pytrace=False)
     try:
         return status, json.loads(raw) if raw else None
     except ValueError:
