@@ -7,12 +7,13 @@ test) is started as its proof suite starts it (tests/verification.py's running_a
 database, the suite's identity provider for oidc) with its metrics listener on a free loopback
 port and tracing exported over OTLP/HTTP to Jaeger. The test then sends what a platform team's
 dashboards and alerts would see: signed-in requests, ids that exist and ids that do not,
-unknown paths, a refused token and a CORS refusal, some of them with a W3C `traceparent`.
+unknown paths, a method outside HTTP's usual set, a refused token and a CORS refusal, some of
+them with a W3C `traceparent`.
 
 - Prometheus (Debian's package) scrapes the METRICS_PORT every second; its query API must
   return `http_server_request_duration_seconds_count` series by route template, exactly as
   many requests as were sent in each (three different unknown ids are one series, unknown paths
-  are `(unmatched)`: no id or path the client wrote becomes a label value), the contract's
+  are `(unmatched)`, PROPFIND is `_OTHER`: nothing the client wrote becomes a label value), the contract's
   buckets, `security_events_total` by event name, and the runtime metrics. The API port does
   not serve /metrics, and the metrics listener answers nothing but GET /metrics.
 - Jaeger (v2, built from its Go module) must return, by the trace id the test sent, the server
@@ -199,6 +200,9 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
         assert status == 403, f"GET /api/items from {FOREIGN_ORIGIN} answered {status}: {body}"
         status, body = send("GET", f"{app.url}/metrics")
         assert status == 404, f"the API port answered GET /metrics with {status}: the metrics must never be served on the API port"
+        # A method Node parses but HTTP's conventions do not list: the client's word, never a label value.
+        status, body = send("PROPFIND", f"{app.url}/api/items", headers=bearer(token))
+        assert status in (404, 405), f"PROPFIND /api/items answered {status}: {body}"
 
         # --- The metrics listener answers GET /metrics and nothing else ------------------------
         metrics_url = f"http://127.0.0.1:{metrics_port}"
@@ -226,6 +230,8 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
         explanation = f"Prometheus's targets: {prometheus.target_health()}\nthe listener's /metrics:\n{metrics_text(metrics_port)[:6000]}"
         for key, count in expected.items():
             assert seen.get(key) == count, f"http_server_request_duration_seconds_count{{method, route, status}}={key}: {seen.get(key)} in Prometheus, {count} sent.\nall series: {seen}\n{explanation}"
+        other_methods = [key for key in seen if key[0] not in ("GET", "POST")]
+        assert [key[0] for key in other_methods] == ["_OTHER"] and seen[other_methods[0]] == 1, f"PROPFIND is counted as _OTHER, once: {other_methods}"
         refused_cors = [key for key in seen if key[0] == "GET" and key[2] == "403"]
         assert refused_cors and refused_cors[0][1] in ("/api/items", UNMATCHED_ROUTE), f"no series for the CORS refusal (GET, 403): {seen}"
         for method, route, status_code in seen:
