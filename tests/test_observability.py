@@ -266,8 +266,9 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
             ("POST /api/items", create_parent, 201, "items.create", "/api/items"),
             ("GET /api/items/:id", read_parent, 200, "items.findById", f"/api/items/{item_id}"),
         ):
-            [server_span] = [span for span in spans_named(spans, server_name) if span.parent_span_id == parent] or [None]
-            assert server_span is not None, f"no {server_name!r} span is a child of the sent parent span {parent}: {spans_named(spans, server_name)}"
+            joined = [span for span in spans_named(spans, server_name) if span.parent_span_id == parent]
+            assert len(joined) == 1, f"{len(joined)} {server_name!r} spans are children of the sent parent span {parent}: {spans_named(spans, server_name)}"
+            server_span = joined[0]
             assert (server_span.trace_id, server_span.kind, server_span.service) == (created_trace, SPAN_KIND_SERVER, service), server_span
             attributes = server_span.attributes
             method, route = server_name.split(" ", 1)
@@ -286,8 +287,9 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
         assert [span.name for span in unmatched if span.kind == SPAN_KIND_SERVER] == ["GET"], f"the server span of an unmatched request is named by its method alone: {unmatched}"
 
         refused = eventually(lambda: jaeger.spans(refused_trace), lambda found: bool(spans_named(found, "GET /api/items")))
-        [refused_span] = [span for span in spans_named(refused, "GET /api/items") if span.parent_span_id == refused_parent] or [None]
-        assert refused_span is not None, f"no 'GET /api/items' span for the refused token in trace {refused_trace}: {refused}"
+        joined = [span for span in spans_named(refused, "GET /api/items") if span.parent_span_id == refused_parent]
+        assert len(joined) == 1, f"{len(joined)} 'GET /api/items' spans for the refused token in trace {refused_trace}: {refused}"
+        refused_span = joined[0]
         assert refused_span.attributes.get("http.response.status_code") == 401 and refused_span.status_code != STATUS_ERROR, refused_span
 
     # --- The refused token's security event carries its trace (the log is whole once stopped) ---
