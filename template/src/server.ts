@@ -59,6 +59,7 @@ function listenFailure(code: string, { host, port }: { host: string; port: strin
   if (code === 'EADDRINUSE') return `another process is listening on this port: stop it, or set ${port} to a free one`;
   if (code === 'EACCES') return `this account may not listen on this port (ports below 1024 need privileges): set ${port} to 1024 or above`;
   if (code === 'EADDRNOTAVAIL') return `this machine has no such address: set ${host} to one of its addresses (0.0.0.0 in a container)`;
+  if (code === 'ENOTFOUND') return `this host name does not resolve here: set ${host} to one of this machine's addresses (0.0.0.0 in a container)`;
   return undefined;
 }
 
