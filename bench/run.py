@@ -14,6 +14,11 @@ In one run, on loopback, bounded in count and time:
    The same GET /api/users/me with `auth: oidc`: the project generated with the identity
    provider choice, verifying an access token of a real OpenID Provider (tests/identity-provider.mjs,
    npm oidc-provider on loopback) against the same bare baseline.
+   Observability in the same rounds (issue 23): the hardened server as generated has its
+   metrics on (a METRICS_PORT of its own); beside it the same project with METRICS_PORT=0
+   (metrics off), and with tracing on, exporting every request's spans over OTLP/HTTP to a
+   local Jaeger (tests/observability_backends.py; `.ci/services/jaeger.sh` builds it;
+   --no-traces leaves that server out).
 4. What each practice costs: scratch copies of the generated project with one piece taken out
    (never the template), measured against the complete project in alternating rounds.
    Proposed cheaper implementations are measured the same way.
@@ -47,6 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' child-process helper: how this repository starts, waits for and stops a server.
 sys.path.insert(0, str(ROOT / "tests"))
+from observability_backends import Jaeger, free_loopback_port, jaeger_binary  # noqa: E402
 from processes import ChildProcess, node_binary  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -70,6 +76,11 @@ OIDC_AUDIENCE = "api://rampart-bench"
 ORIGIN = "https://app.example.test"
 # The share of bare throughput every framework and request type keeps (issue 15).
 GOAL = 0.75
+# Issue 23: what metrics on (the default) may cost against metrics off, in every cell.
+METRICS_GOAL = 0.95
+# The servers measured side by side with the bare one, by name: as generated (metrics on),
+# metrics off, and traced (metrics on too, and every request's spans exported to Jaeger).
+HARDENED, METRICS_OFF, TRACED, BARE = "hardened", "metrics off", "traced", "bare"
 START_TIMEOUT = 30.0
 
 
@@ -391,12 +402,15 @@ def server_environment(directory: Path, jwt: dict[str, str], settings: Settings)
         # Raised for the run through configuration: the limiter still runs on every request.
         "RATE_LIMIT_MAX": "10000000",
         "AUTH_RATE_LIMIT_MAX": "100000",  # the largest the configuration accepts; only failed sign-ins count
+        # Metrics on, as generated, each server on a port of its own (the default 9464 fits one).
+        "METRICS_PORT": str(free_loopback_port(SystemExit)),
         **jwt,
     }
 
 
-def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Settings) -> Server:
-    server = start_server(name, directory, "src/server.ts", server_environment(directory, jwt, settings), settings.server_cpu)
+def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Settings, settings_override: dict[str, str] | None = None) -> Server:
+    env = {**server_environment(directory, jwt, settings), **(settings_override or {})}
+    server = start_server(name, directory, "src/server.ts", env, settings.server_cpu)
     server.token = log_in(server)
     server.item_id = create_item(server)
     return server
@@ -434,6 +448,11 @@ def start_bare(framework: str, project: Path, workdir: Path, settings: Settings)
     return server
 
 
+def traced_settings(jaeger: Jaeger) -> dict[str, str]:
+    """Tracing on, the OpenTelemetry SDK's defaults otherwise: every request sampled (parentbased_always_on)."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": jaeger.otlp_endpoint, "OTEL_SERVICE_NAME": "rampart-bench"}
+
+
 def wait_for_quiet(limit: int) -> int:
     """Other work on the machine takes CPU from the server and the load generator alike, and
     makes req/s meaningless: wait (bounded) for it to finish."""
@@ -457,6 +476,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ablation-duration", type=int, default=3, help="seconds per practice measurement (default 3)")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, 1 ablation round: a smoke run, not for the docs")
     parser.add_argument("--skip-proof-suite", action="store_true", help="do not time the generated proof suites")
+    parser.add_argument("--no-traces", action="store_true", help="leave out the traced server (it needs Jaeger: .ci/services/jaeger.sh)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to separate CPUs")
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/performance.md and bench/results/latest.json")
     parser.add_argument(
@@ -507,6 +527,8 @@ def main(argv: list[str]) -> int:
     }
     try:
         report["autocannon"] = ensure_autocannon()
+        if not options.no_traces:
+            jaeger_binary(SystemExit)  # a missing Jaeger stops the run now, not after the set-up
         print(f"bench: workdir {workdir}; autocannon {report['autocannon']}; {report['machine']}", flush=True)
 
         # 1. Generation time.
@@ -561,21 +583,33 @@ def main(argv: list[str]) -> int:
 
         report["waited_for_quiet_seconds"] = wait_for_quiet(options.wait_quiet)
 
-        # 3. Hardened against bare.
+        # 3. Hardened against bare; metrics on against off, traced against not, in the same rounds.
         main_results: dict[str, dict[str, object]] = {}
-        provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
+        jaeger: Jaeger | None = None
+        provider: ChildProcess | None = None
         try:
+            if not options.no_traces:
+                # On the load generator's CPU: the server's CPU stays the server's alone.
+                jaeger = Jaeger(workdir / "jaeger", max_traces=10_000, cpu=settings.load_cpu, error=SystemExit)
+            report["traces"] = {"backend": "Jaeger v2.13.0 (in-memory storage, OTLP/HTTP)", "cpu": settings.load_cpu} if jaeger else None
+            provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
             for framework, project in projects.items():
-                hardened_dir = scratch_copy(project, workdir / f"{framework}-hardened")
-                pair = [start_hardened("hardened", hardened_dir, jwt, settings), start_bare(framework, project, workdir, settings)]
-                servers += pair
-                print(f"bench: {framework}: hardened vs bare", flush=True)
-                measured = compare(pair, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
+                side_by_side = [
+                    start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened"), jwt, settings),
+                    start_hardened(METRICS_OFF, scratch_copy(project, workdir / f"{framework}-metrics-off"), jwt, settings, {"METRICS_PORT": "0"}),
+                ]
+                if jaeger:
+                    side_by_side.append(start_hardened(TRACED, scratch_copy(project, workdir / f"{framework}-traced"), jwt, settings, traced_settings(jaeger)))
+                bare = start_bare(framework, project, workdir, settings)
+                side_by_side.append(bare)
+                servers += side_by_side
+                print(f"bench: {framework}: {', '.join(server.name for server in side_by_side)}", flush=True)
+                measured = compare(side_by_side, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
                 oidc_server = start_oidc(scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc"), issuer, provider_token, settings)
                 servers.append(oidc_server)
                 print(f"bench: {framework}: oidc vs bare", flush=True)
-                oidc_measured = compare([oidc_server, pair[1]], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
-                for server in [*pair, oidc_server]:
+                oidc_measured = compare([oidc_server, bare], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
+                for server in [*side_by_side, oidc_server]:
                     server.stop()
                 main_results[framework] = {
                     scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
@@ -585,7 +619,10 @@ def main(argv: list[str]) -> int:
                     "bare": oidc_measured["me"]["bare"].summary(),
                 }
         finally:
-            provider.stop(grace=10)
+            if provider:
+                provider.stop(grace=10)
+            if jaeger:
+                jaeger.stop(grace=10)
         report["hardened_vs_bare"] = main_results
 
         # 4. What each piece costs, and the alternatives.
@@ -696,6 +733,7 @@ def render(report: dict[str, object]) -> str:
         + (f"not met: {'; '.join(short)}." if short else f"the lowest is {low_framework.capitalize()} {cells[low_scenario]} ({fmt(low, 2)}).")
         + " Hardened Fastify against hardened Express is reported, not a goal.",
         "",
+        *render_observability(report),
         "### What each piece costs",
         "",
         f"Scratch copies of the generated project with one piece taken out, each measured against the complete "
@@ -740,6 +778,73 @@ def render(report: dict[str, object]) -> str:
         for name, suite in proofs.items():
             lines.append(f"- Proof suite with {name.removeprefix('alternative: ')} ({framework}): {suite['pass']}/{suite['tests']} passed, {suite['fail']} failed.")
     return "\n".join(lines)
+
+
+def render_observability(report: dict[str, object]) -> list[str]:
+    """Metrics on against off, and traced against untraced, from the same rounds as the table
+    above (runs before issue 23 have neither)."""
+    hvb = report["hardened_vs_bare"]
+    if METRICS_OFF not in hvb[FRAMEWORKS[0]]["me"]:
+        return []
+    s = report["settings"]
+    traced = TRACED in hvb[FRAMEWORKS[0]]["me"]
+    lines = [
+        "### Metrics and traces (issue 23)",
+        "",
+        f"The same {s['rounds']} alternating rounds as the table above, with two more servers of the same project side by "
+        "side: \"hardened\" is the project as generated, its metrics on (prom-client, its own listener on a METRICS_PORT "
+        "nobody scrapes during the run); \"metrics off\" has METRICS_PORT=0. "
+        + (
+            "\"Traced\" has its metrics on and tracing on too, every request sampled (the SDK's default sampler) and exported "
+            f"over OTLP/HTTP to a local {report['traces']['backend']}"
+            + (f", pinned to CPU {report['traces']['cpu']} with autocannon" if report["traces"].get("cpu") is not None else "")
+            + "; traced/untraced compares it with \"hardened\", so it is what tracing adds to metrics."
+            if traced
+            else "Tracing was not measured in this run (`--no-traces`)."
+        ),
+        "",
+        "| Framework | Request | Metrics off req/s | Metrics on req/s | On/off | Off CPU µs/req | On CPU µs/req | Off/on CPU | On/bare |"
+        + (" Traced req/s | Traced/untraced | Traced CPU µs/req | Untraced/traced CPU | Traced p99 |" if traced else ""),
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|---:|---:|---:|---:|" if traced else ""),
+    ]
+    cells = {scenario: what for scenario, (what, _) in SCENARIOS.items()}
+    kept_on_bare: dict[tuple[str, str], float] = {}
+    kept_on_off: dict[tuple[str, str], float] = {}
+    for framework in FRAMEWORKS:
+        for scenario, what in cells.items():
+            row = hvb[framework][scenario]
+            off, on, bare = row[METRICS_OFF], row[HARDENED], row[BARE]
+            kept_on_bare[(framework, scenario)] = ratio(on["rps"], bare["rps"]) or 0.0
+            kept_on_off[(framework, scenario)] = ratio(on["rps"], off["rps"]) or 0.0
+            line = (
+                f"| {framework.capitalize()} | {what} | {fmt(off['rps'])} | {fmt(on['rps'])} | {fmt(kept_on_off[(framework, scenario)], 2)} | "
+                f"{fmt(off['cpu_us_per_request'])} | {fmt(on['cpu_us_per_request'])} | {fmt(ratio(off['cpu_us_per_request'], on['cpu_us_per_request']), 2)} | "
+                f"{fmt(kept_on_bare[(framework, scenario)], 2)} |"
+            )
+            if traced:
+                t = row[TRACED]
+                line += (
+                    f" {fmt(t['rps'])} | {fmt(ratio(t['rps'], on['rps']), 2)} | {fmt(t['cpu_us_per_request'])} | "
+                    f"{fmt(ratio(on['cpu_us_per_request'], t['cpu_us_per_request']), 2)} | {fmt(t['p99_ms'])} |"
+                )
+            lines.append(line)
+
+    def verdict(kept: dict[tuple[str, str], float], goal: float) -> str:
+        short = [f"{framework.capitalize()} {cells[scenario]} ({fmt(value, 2)})" for (framework, scenario), value in kept.items() if value < goal]
+        (low_framework, low_scenario), low = min(kept.items(), key=lambda item: item[1])
+        return f"met in {len(kept) - len(short)} of {len(kept)} cells; " + (
+            f"not met: {'; '.join(short)}." if short else f"the lowest is {low_framework.capitalize()} {cells[low_scenario]} ({fmt(low, 2)})."
+        )
+
+    lines += [
+        "",
+        f"Against issue 23's bar, by median req/s: metrics on keeps at least {GOAL} of bare: {verdict(kept_on_bare, GOAL)} "
+        f"Metrics on costs at most {round((1 - METRICS_GOAL) * 100)}% against metrics off (on/off at least {METRICS_GOAL}): "
+        f"{verdict(kept_on_off, METRICS_GOAL)} Differences of a few percent are within this machine's noise: read the CPU columns beside them."
+        + (" The traced cost is published, not a goal." if traced else ""),
+        "",
+    ]
+    return lines
 
 
 def write_docs(summary: str) -> None:

@@ -55,6 +55,13 @@ export default tseslint.config(
               message:
                 'src/api is the route layer every resource builds on: it must not depend on a resource or the database. Put resource code in its own folder (src/items/ is the pattern).',
             },
+            {
+              target: './src/observability',
+              from: './src',
+              except: ['./observability', './security', './server-types.ts', ...FOUNDATION],
+              message:
+                'src/observability measures the app from outside: it must not depend on the routes, resources or database it measures. src/app.ts and src/server.ts hand it what it needs.',
+            },
           ],
         },
       ],

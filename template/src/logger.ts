@@ -22,9 +22,14 @@ export const REDACTED_PATHS = [
   'token',
 ];
 
-export function createLogger(level: pino.LevelWithSilent): Logger {
+/**
+ * `traceFields`, given only while tracing is on (src/observability/tracing.ts), adds the active
+ * span's trace_id and span_id to every line, security events included.
+ */
+export function createLogger(level: pino.LevelWithSilent, traceFields?: () => object): Logger {
   return pino({
     level,
+    ...(traceFields ? { mixin: traceFields } : {}),
     base: { service: project.slug },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },

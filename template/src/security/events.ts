@@ -137,14 +137,18 @@ export interface SecurityEventLog {
   record(event: SecurityEvent, context?: EventContext): void;
 }
 
+/** Told of every event recorded, by name: how metrics count them without this layer knowing metrics. */
+export type SecurityEventObserver = (event: SecurityEventName) => void;
+
 /**
  * Events are written at 'info' whatever LOG_LEVEL says: a log level set to quiet the service
  * must never hide an attack. (The child logger has its own level; redaction still applies.)
  */
-export function createSecurityEventLog(logger: Logger): SecurityEventLog {
+export function createSecurityEventLog(logger: Logger, observe?: SecurityEventObserver): SecurityEventLog {
   const events = logger.child({ type: 'security' }, { level: 'info' });
   return {
     record({ event, description, userId, details }, context) {
+      observe?.(event);
       const severity = SEVERITY.get(event) ?? 'warn';
       const subject = userId ?? context?.userId;
       const line = {

@@ -51,6 +51,9 @@ function baseEnvironment(databaseUrl: string, overrides: EnvironmentOverrides): 
     NODE_COMPILE_CACHE: COMPILE_CACHE,
     HOST: '127.0.0.1',
     PORT: '0',
+    // Metrics listen on a fixed port by default, which servers running side by side would share:
+    // the proofs of metrics choose a free one (test/observability/metrics.test.ts).
+    METRICS_PORT: '0',
     LOG_LEVEL: 'info',
     DATABASE_URL: databaseUrl,
     CORS_ORIGINS: TEST_ORIGIN,
