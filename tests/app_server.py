@@ -30,6 +30,8 @@ def server_environment(database_url: str, **settings: str) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/tmp"),
         "HOST": "127.0.0.1",
         "PORT": "0",
+        # No metrics listener: servers of parallel tests would all want 9464.
+        "METRICS_PORT": "0",
         "LOG_LEVEL": "info",
         "DATABASE_URL": database_url,
         "CORS_ORIGINS": TEST_ORIGIN,

@@ -230,6 +230,7 @@ def test_image_builds_and_serves_read_only_as_its_own_user(combination: dict[str
         environment = {
             "HOST": "127.0.0.1",  # the host's network: loopback only, not the image's 0.0.0.0
             "PORT": str(port),
+            "METRICS_PORT": "0",  # the host's network: parallel images would all want 9464
             **auth_environment(combination["auth"]),
             **database_environment(combination, database),
         }
@@ -255,7 +256,7 @@ def test_image_builds_and_serves_read_only_as_its_own_user(combination: dict[str
         assert 0 not in ids.values() and set(ids.values()) == {uid}, f"the server runs as {ids}, not as the image's user {uid}"
 
         healthcheck = config["Healthcheck"]["Test"][1:]
-        healthy = image_support.run_in_image(tag, healthcheck, {"PORT": str(port)})
+        healthy = image_support.run_in_image(tag, healthcheck, {"PORT": str(port), "METRICS_PORT": "0"})
         assert healthy.returncode == 0, f"the image's HEALTHCHECK fails on a healthy server: {healthy.stdout}{healthy.stderr}"
 
         assert running.stop() == 0, f"the server did not shut down cleanly on SIGTERM:\n{running.output()[-4000:]}"
@@ -263,7 +264,7 @@ def test_image_builds_and_serves_read_only_as_its_own_user(combination: dict[str
         assert running.written_outside_volumes() == [], "the server wrote to the image's file system; only its volume may be written"
         if combination["database"] == "sqlite":
             assert (running.volumes["/app/data"] / "app.db").is_file(), "the SQLite database was not written to its volume"
-        unhealthy = image_support.run_in_image(tag, healthcheck, {"PORT": str(port)})
+        unhealthy = image_support.run_in_image(tag, healthcheck, {"PORT": str(port), "METRICS_PORT": "0"})
         assert unhealthy.returncode != 0, "the HEALTHCHECK passes with no server listening"
     finally:
         if running is not None:

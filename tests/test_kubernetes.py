@@ -221,7 +221,13 @@ def test_manifests_render_and_pass_the_schemas_kube_score_and_the_rules(rendered
     policy = kinds["NetworkPolicy"]["spec"]
     assert policy["podSelector"]["matchLabels"] == deployment["spec"]["selector"]["matchLabels"]
     assert sorted(policy["policyTypes"]) == ["Egress", "Ingress"]
-    assert [port for rule in policy["ingress"] for port in rule["ports"]] == [{"port": "http", "protocol": "TCP"}]
+    open_ingress = [rule for rule in policy["ingress"] if "from" not in rule]
+    assert [port for rule in open_ingress for port in rule["ports"]] == [{"port": "http", "protocol": "TCP"}], "only the API port is open"
+    [metrics_rule] = [rule for rule in policy["ingress"] if "from" in rule]
+    assert metrics_rule["ports"] == [{"port": "metrics", "protocol": "TCP"}]
+    assert metrics_rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}]
+    assert {port["name"]: port["containerPort"] for port in container["ports"]} == {"http": 3000, "metrics": 9464}
+    assert [port["targetPort"] for port in kinds["Service"]["spec"]["ports"]] == ["http"], "metrics stay out of the Service"
     egress = {(port["port"], port["protocol"]) for rule in policy["egress"] for port in rule["ports"]}
     expected_egress = {(53, "UDP"), (53, "TCP")}
     expected_egress |= {(DATABASE_PORTS[combination["database"]], "TCP")} if server_database else set()

@@ -27,6 +27,10 @@ DATABASE_FILES = {"sqlite": "sqlite.ts", "postgres": "postgres.ts", "mongodb": "
 DATABASE_PACKAGES = {"sqlite": set(), "postgres": {"pg"}, "mongodb": {"mongoose"}}
 # fast-jwt issues and verifies the API's own tokens; jose verifies an identity provider's.
 AUTH_PACKAGES = {"jwt": {"fast-jwt"}, "jwt-asymmetric": {"fast-jwt"}, "oidc": {"jose"}, "none": set()}
+# Metrics (prom-client) and manual tracing (OpenTelemetry), in every project.
+OBSERVABILITY_PACKAGES = {"prom-client"} | {
+    f"@opentelemetry/{name}" for name in ("api", "context-async-hooks", "core", "exporter-trace-otlp-http", "resources", "sdk-trace")
+}
 FRAMEWORK_PACKAGES = {
     "express": {"express", "rate-limiter-flexible"},
     "fastify": {"fastify", "rate-limiter-flexible"},
@@ -57,7 +61,7 @@ def assert_only_what_is_chosen(project: Path, combination: dict[str, str]) -> No
         assert (file in db_files) == (other == database), f"src/db has {sorted(db_files)} for {database}"
     manifest = json.loads((project / "package.json").read_text())
     dependencies = set(manifest["dependencies"])
-    expected = {"pino", "zod"} | FRAMEWORK_PACKAGES[combination["framework"]] | DATABASE_PACKAGES[database]
+    expected = {"pino", "zod"} | OBSERVABILITY_PACKAGES | FRAMEWORK_PACKAGES[combination["framework"]] | DATABASE_PACKAGES[database]
     expected |= AUTH_PACKAGES[combination["auth"]]
     if combination["rate_limit_store"] == "redis":
         expected |= {"ioredis"}

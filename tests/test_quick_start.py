@@ -39,7 +39,7 @@ def test_the_quick_start_gives_a_project_that_serves_and_updates(tmp_path: Path)
     # A new user's shell: no virtual environment of ours on PATH, only what the command installs.
     path = os.pathsep.join(entry for entry in os.environ["PATH"].split(os.pathsep) if Path(entry) != VENV_BIN)
     port = free_port()
-    quick_start = ChildProcess(["bash", "-e", "-c", quick_start_command()], cwd=clone, env={**os.environ, "PATH": path, "PORT": str(port)}, name="the Quick start")
+    quick_start = ChildProcess(["bash", "-e", "-c", quick_start_command()], cwd=clone, env={**os.environ, "PATH": path, "PORT": str(port), "METRICS_PORT": "0"}, name="the Quick start")
     try:
         quick_start.wait_for_http(f"http://127.0.0.1:{port}/health", timeout=900)
     finally:

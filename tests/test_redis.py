@@ -334,7 +334,7 @@ DEFAULT_PREFIX_WARNING = "RATE_LIMIT_REDIS_PREFIX is not set"
 def started_like_npm_start(project: Path, redis_url: str) -> Server:
     """The server as `npm start` runs it, its settings from the project's own .env; only where to
     listen and which Redis come from the environment, which takes precedence over .env."""
-    environment = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PORT": "0", "REDIS_URL": redis_url}
+    environment = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), "PORT": "0", "METRICS_PORT": "0", "REDIS_URL": redis_url}
     return Server(project, environment, node_arguments=("--env-file-if-exists=.env",))
 
 

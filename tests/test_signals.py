@@ -46,7 +46,7 @@ def port_is_free(port: int) -> bool:
 
 
 def start(command: list[str], project: Path, port: int) -> ChildProcess:
-    environment = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "PORT": str(port)}
+    environment = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", "PORT": str(port), "METRICS_PORT": "0"}
     process = ChildProcess(command, cwd=project, env=environment, name=" ".join(Path(part).name for part in command), error=failure)
     try:
         process.wait_for_log("listening", timeout=60)
