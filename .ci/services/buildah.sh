@@ -12,11 +12,9 @@
 # exits non-zero naming what is missing or failed.
 set -euo pipefail
 
-say() { printf 'buildah: %s\n' "$*"; }
-fail() {
-  printf 'buildah: FAILED: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=buildah
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
 # Command -> the Debian package that provides it.
 declare -A PACKAGE_OF=([buildah]=buildah [mmdebstrap]=mmdebstrap)
@@ -29,13 +27,7 @@ done
 if [ "${#missing[@]}" -eq 0 ]; then
   say "installed already: $(buildah --version), mmdebstrap $(mmdebstrap --version | awk '{print $2}')"
 else
-  [ "$(id -u)" -eq 0 ] || fail "missing ${missing[*]}, and installing needs root: apt-get update && apt-get install -y ${missing[*]}"
-  command -v apt-get >/dev/null || fail "missing ${missing[*]} and apt-get is missing: install the Debian packages ${missing[*]} by hand"
-  say "not installed: apt-get update && apt-get install -y ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || fail "apt-get update failed: Debian's package mirrors are unreachable"
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null ||
-    fail "apt-get install -y ${missing[*]} failed"
+  apt_install --no-install-recommends "${missing[@]}"
   for command in buildah mmdebstrap; do
     command -v "$command" >/dev/null || fail "apt-get installed ${PACKAGE_OF[$command]} but no $command is on PATH"
   done

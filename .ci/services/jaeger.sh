@@ -26,11 +26,11 @@ readonly MODULE_VERSION=v1.76.0
 # The Jaeger v2 release built from that tag (its CHANGELOG: "v1.76.0 / v2.13.0").
 readonly VERSION=v2.13.0
 
-say() { printf 'jaeger: %s\n' "$*"; }
-fail() { printf 'jaeger: ERROR: %s\n' "$*" >&2; exit 1; }
+SERVICE=jaeger
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
-GO=$(command -v go || true)
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+GO=$(go_binary)
 
 BIN_DIR=${JAEGER_BIN_DIR:-}
 if [ -z "$BIN_DIR" ]; then

@@ -23,12 +23,12 @@ readonly HOST=127.0.0.1
 readonly PORT=27017
 readonly START_TIMEOUT_SECONDS=30
 
-say() { printf 'mongodb: %s\n' "$*"; }
-fail() { printf 'mongodb: ERROR: %s\n' "$*" >&2; exit 1; }
+SERVICE=mongodb
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
 # --- Go -------------------------------------------------------------------------------------
-GO=$(command -v go || true)
-if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+GO=$(go_binary)
 
 BIN_DIR=${FERRETDB_BIN_DIR:-}
 if [ -z "$BIN_DIR" ]; then

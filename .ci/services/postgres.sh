@@ -15,11 +15,9 @@ PASSWORD=postgres
 MAX_CONNECTIONS=200
 WAIT_SECONDS=60
 
-say() { printf 'postgres: %s\n' "$*"; }
-fail() {
-  printf 'postgres: FAILED: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=postgres
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
   fail "must run as root (installs packages and manages the cluster as the postgres OS user)"
@@ -40,11 +38,7 @@ newest_version() {
 if [ -n "$(newest_version)" ] && command -v pg_ctlcluster >/dev/null && command -v psql >/dev/null; then
   say "installed already: PostgreSQL $(newest_version) ($(psql --version))"
 else
-  command -v apt-get >/dev/null || fail "PostgreSQL is not installed and apt-get is missing: install the Debian package 'postgresql' by hand"
-  say "not installed: apt-get update && apt-get install -y postgresql"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || fail "apt-get update failed: Debian's package mirrors are unreachable"
-  apt-get install -y -qq postgresql >/dev/null || fail "apt-get install -y postgresql failed"
+  apt_install postgresql
   [ -n "$(newest_version)" ] || fail "apt-get installed postgresql but no server binary is under /usr/lib/postgresql/*/bin"
   say "installed PostgreSQL $(newest_version)"
 fi

@@ -10,11 +10,9 @@
 # missing or failed.
 set -euo pipefail
 
-say() { printf 'prometheus: %s\n' "$*"; }
-fail() {
-  printf 'prometheus: FAILED: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=prometheus
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
 version() { prometheus --version 2>&1 | head -n 1; }
 
@@ -22,22 +20,17 @@ version() { prometheus --version 2>&1 | head -n 1; }
 if command -v prometheus >/dev/null; then
   say "installed already: $(version)"
 else
-  [ "$(id -u)" -eq 0 ] || fail "prometheus is not installed, and installing it needs root: apt-get update && apt-get install -y --no-install-recommends prometheus"
-  command -v apt-get >/dev/null || fail "prometheus is not installed and apt-get is missing: install the Debian package 'prometheus' by hand"
-  say "not installed: apt-get update && apt-get install -y --no-install-recommends prometheus"
-  export DEBIAN_FRONTEND=noninteractive
   # Keep the package's service from starting during the install: a policy-rc.d that refuses
   # every start (https://people.debian.org/~hmh/invokerc.d-policyrc.d-specification.txt),
   # only when the machine has none of its own (containers usually do), and removed after.
   policy=/usr/sbin/policy-rc.d
-  if [ ! -e "$policy" ]; then
+  if [ ! -e "$policy" ] && [ "$(id -u)" -eq 0 ]; then
     printf '#!/bin/sh\n# written by .ci/services/prometheus.sh for the install only\nexit 101\n' >"$policy"
     chmod 755 "$policy"
     trap 'rm -f "$policy"' EXIT
   fi
-  apt-get update -qq || fail "apt-get update failed: Debian's package mirrors are unreachable"
   # --no-install-recommends: the recommended prometheus-node-exporter is a service of its own.
-  apt-get install -y -qq --no-install-recommends prometheus >/dev/null || fail "apt-get install -y --no-install-recommends prometheus failed"
+  apt_install --no-install-recommends prometheus
   command -v prometheus >/dev/null || fail "apt-get installed prometheus but no prometheus is on PATH"
   say "installed $(version)"
 fi

@@ -18,11 +18,9 @@ STATE_DIR=${RAMPART_REDIS_STATE_DIR:-/tmp/rampart-ci-redis}
 PIDFILE=$STATE_DIR/redis-$PORT.pid
 LOGFILE=$STATE_DIR/redis-$PORT.log
 
-say() { printf 'redis: %s\n' "$*"; }
-fail() {
-  printf 'redis: FAILED: %s\n' "$*" >&2
-  exit 1
-}
+SERVICE=redis
+# shellcheck source=SCRIPTDIR/../lib/services.sh
+. "$(dirname "$0")/../lib/services.sh"
 
 # PING over plain TCP with bash's /dev/tcp, so that the check needs nothing installed. In a
 # subshell, so that the descriptor and the silenced stderr stay there.
@@ -45,14 +43,9 @@ version() { redis-server --version | head -n 1 | sed -E 's/.*v=([0-9.]+).*/Redis
 if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
   say "installed already: $(version)"
 else
-  [ "$(id -u)" -eq 0 ] || fail "redis-server is not installed, and installing it needs root: apt-get update && apt-get install -y redis-server"
-  command -v apt-get >/dev/null || fail "redis-server is not installed and apt-get is missing: install the Debian package 'redis-server' by hand"
-  say "not installed: apt-get update && apt-get install -y redis-server"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq || fail "apt-get update failed: Debian's package mirrors are unreachable"
   # policy-rc.d-less containers may try to start the packaged service; that is harmless here,
   # because the server below is started only if nothing answers afterwards.
-  apt-get install -y -qq redis-server >/dev/null || fail "apt-get install -y redis-server failed"
+  apt_install redis-server
   command -v redis-server >/dev/null || fail "apt-get installed redis-server but no redis-server is on PATH"
   say "installed $(version)"
 fi
