@@ -14,7 +14,7 @@ import { database as projectDatabase, project } from '../../src/project.ts';
 import { request } from '../support/http.ts';
 import { LOADED_PREFIX } from '../support/package-probe.ts';
 import { freePort, startServer, startServerExpectingFailure, type RunningServer } from '../support/server.ts';
-import { newUser, type TestUser } from '../support/users.ts';
+import { credentialedDatabaseRequest, newUser, type TestUser } from '../support/users.ts';
 
 const PACKAGE_PROBE = ['--import', fileURLToPath(new URL('../support/package-probe.ts', import.meta.url))];
 /** OTLP's span kinds, as its JSON encoding numbers them. */
@@ -190,6 +190,40 @@ describe('tracing: a client span per store call', () => {
       assert.equal(span.attributes['db.system.name'], projectDatabase.name.toLowerCase(), span.name);
       assert.ok(serverSpans.some((serverSpan) => serverSpan.spanId === span.parentSpanId), `${span.name} is under a request's span`);
     }
+  });
+});
+
+describe('tracing: a failure is marked on its spans', () => {
+  it('a 500 marks the server span ERROR with error.type, and the failed store call ERROR with the error\'s kind only', async () => {
+    const parent = newTraceparent();
+    const secrets = { password: 'traced-password-secret', cookie: 'session=traced-cookie-secret' };
+    const credentialed = credentialedDatabaseRequest(user, secrets);
+    await server.database.induceFailure();
+    try {
+      const failed = await request(server, credentialed.path, { ...credentialed.options, headers: { ...credentialed.options.headers, traceparent: parent.header } });
+      assert.equal(failed.status, 500);
+    } finally {
+      await server.database.recover();
+    }
+    const [serverSpan] = await receiver.waitFor((span) => span.traceId === parent.traceId && span.kind === SPAN_KIND.server);
+    assert.equal(serverSpan?.status.code, STATUS_ERROR);
+    assert.equal(serverSpan?.attributes['http.response.status_code'], 500);
+    assert.equal(serverSpan?.attributes['error.type'], '500');
+    const failedCalls = await receiver.waitFor((span) => span.traceId === parent.traceId && span.kind === SPAN_KIND.client && span.status.code === STATUS_ERROR);
+    for (const span of failedCalls) {
+      assert.equal(span.parentSpanId, serverSpan?.spanId, span.name);
+      assert.match(String(span.attributes['error.type']), /^\w+$/, `${span.name}: the error's kind, not its message`);
+    }
+    const exported = JSON.stringify(receiver.spans.filter((span) => span.traceId === parent.traceId));
+    for (const secret of Object.values(secrets)) assert.ok(!exported.includes(secret), `a credential reached a span: ${secret}`);
+  });
+
+  it('a 4xx is the client\'s error, not the server\'s: its span is not marked ERROR', async () => {
+    const parent = newTraceparent();
+    assert.equal((await request(server, `/api/items/${randomUUID()}`, { token: user.accessToken, headers: { traceparent: parent.header } })).status, 404);
+    const [span] = await receiver.waitFor((candidate) => candidate.traceId === parent.traceId && candidate.kind === SPAN_KIND.server);
+    assert.notEqual(span?.status.code, STATUS_ERROR);
+    assert.equal(span?.attributes['error.type'], undefined);
   });
 });
 
