@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { database, defaultDatabaseUrl, defaults } from './project.ts';
+import { isAllowedOrigin } from './security/cors.ts';
 import { trustProxy, type TrustProxy } from './security/trusted-proxies.ts';
 
 export type { TrustProxy };
@@ -30,21 +31,9 @@ export class ConfigError extends Error {
   }
 }
 
-const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 const BODY_LIMIT_PATTERN = /^(\d+)\s*(b|kb|mb)?$/i;
 const BODY_LIMIT_UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 const MAX_BODY_LIMIT_BYTES = 10 * 1024 * 1024;
-
-/**
- * An origin exactly as a browser sends it (scheme, host, optional port; no path, no trailing
- * slash), over https, or over http for the local machine only.
- */
-function isAllowedOrigin(origin: string): boolean {
-  if (!URL.canParse(origin)) return false;
-  const url = new URL(origin);
-  if (url.origin !== origin) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTNAMES.has(url.hostname));
-}
 
 export const integer = (fallback: number, min: number, max: number) =>
   z

@@ -26,6 +26,27 @@ export const ALLOWED_HEADERS = ['Authorization', 'Content-Type'];
 export const EXPOSED_HEADERS = ['RateLimit', 'RateLimit-Policy', 'Retry-After', 'X-Request-Id'];
 export const PREFLIGHT_MAX_AGE_SECONDS = 600;
 
+const LOCAL_HOSTNAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * https, or http to this machine only: what the listed origins, and any URL the service trusts
+ * for its security (an identity provider's), must use. Plain http elsewhere can be read and
+ * changed on the way.
+ */
+export function isHttpsOrLocal(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTNAMES.has(url.hostname));
+}
+
+/**
+ * An origin exactly as a browser sends it (scheme, host, optional port; no path, no trailing
+ * slash), over https, or over http for the local machine only.
+ */
+export function isAllowedOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  return url.origin === origin && isHttpsOrLocal(url);
+}
+
 export interface CorsAnswer {
   /** Headers to add to the response. */
   headers: Readonly<Record<string, string>>;
