@@ -126,7 +126,7 @@ const metricsServer =
       {
         address: metricsAddress,
         settings: { host: 'METRICS_HOST', port: 'METRICS_PORT' },
-        start: () => metricsModule.startMetricsServer(metrics.registry, metricsAddress),
+        start: () => metricsModule.startMetricsServer(metrics, metricsAddress),
       },
       [database, limiterStore],
     )

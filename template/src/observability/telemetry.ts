@@ -19,9 +19,10 @@ export interface RequestTelemetry {
   /**
    * Called once, when the response has been sent: the route table's template the request
    * matched (UNMATCHED_ROUTE when none did, never the path the client wrote), its status, how
-   * long it took, and the client's address as TRUST_PROXY resolves it.
+   * long it took, and the client's address as TRUST_PROXY resolves it: a function, because
+   * resolving it costs a little and only a traced request needs it.
    */
-  responded(request: IncomingMessage, route: string, status: number, durationSeconds: number, clientAddress: string | undefined): void;
+  responded(request: IncomingMessage, route: string, status: number, durationSeconds: number, clientAddress: () => string | undefined): void;
 }
 
 /** The metrics half (src/observability/metrics.ts). */
@@ -32,7 +33,7 @@ export interface RequestMetrics {
 /** The tracing half (src/observability/tracing.ts). */
 export interface RequestTracing {
   wrapListener(listener: RequestListener): RequestListener;
-  endRequestSpan(request: IncomingMessage, method: string, route: string, status: number, clientAddress: string | undefined): void;
+  endRequestSpan(request: IncomingMessage, method: string, route: string, status: number, clientAddress: () => string | undefined): void;
 }
 
 /** What src/app.ts is given: undefined when metrics and tracing are both off. */

@@ -178,7 +178,8 @@ export function startTracing(config: TracingConfig, logger: Logger): Tracing {
         span.setAttribute('http.route', route);
       }
       span.setAttribute('http.response.status_code', status);
-      if (clientAddress) span.setAttribute('client.address', clientAddress);
+      const address = clientAddress();
+      if (address) span.setAttribute('client.address', address);
       if (status >= 500) {
         span.setAttribute('error.type', String(status));
         span.setStatus({ code: SpanStatusCode.ERROR });
