@@ -52,8 +52,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' child-process helper: how this repository starts, waits for and stops a server.
 sys.path.insert(0, str(ROOT / "tests"))
-from observability_backends import Jaeger, free_loopback_port, jaeger_binary  # noqa: E402
-from processes import ChildProcess, node_binary  # noqa: E402
+from observability_backends import Jaeger, jaeger_binary  # noqa: E402
+from processes import ChildProcess, free_loopback_port, node_binary  # noqa: E402
 
 BENCH = ROOT / "bench"
 VENV_BIN = Path(sys.executable).parent
