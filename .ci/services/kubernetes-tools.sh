@@ -21,6 +21,6 @@ kube_score_version() { "$1" version | sed -n 's/^kube-score version: \([^,]*\),.
 
 go_install_tool kustomize "$KUSTOMIZE_MODULE" "$KUSTOMIZE_VERSION" "$KUSTOMIZE_VERSION" kustomize_version
 # kube-score's release tooling stamps its version into the binary; `go install` leaves
-# "development" unless told, and the version check above needs it.
+# "development" unless told, and go_install_tool's version check needs it.
 go_install_tool kube-score "$KUBE_SCORE_MODULE" "$KUBE_SCORE_VERSION" "${KUBE_SCORE_VERSION#v}" kube_score_version "-X main.version=${KUBE_SCORE_VERSION#v}"
 say "ready: kustomize $KUSTOMIZE_VERSION, kube-score $KUBE_SCORE_VERSION"
