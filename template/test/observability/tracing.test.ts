@@ -154,6 +154,17 @@ describe('tracing: a server span per request', () => {
     assert.equal(none?.attributes['http.response.status_code'], 404);
   });
 
+  it('ends the span of a request refused before any route (a broken percent-encoding) with its status', async () => {
+    const parent = newTraceparent();
+    const refused = await request(server, '/api/items/%E0%A4%A', { headers: { traceparent: parent.header } });
+    assert.equal(refused.status, 400);
+    const [span] = await receiver.waitFor((candidate) => candidate.traceId === parent.traceId && candidate.kind === SPAN_KIND.server);
+    assert.equal(span?.parentSpanId, parent.parentSpanId);
+    assert.equal(span?.attributes['http.response.status_code'], 400);
+    assert.equal(span?.attributes['url.path'], '/api/items/%E0%A4%A');
+    assert.notEqual(span?.status.code, STATUS_ERROR, 'the client\'s error, not the server\'s');
+  });
+
   it('starts a new trace for a request without a traceparent, and ignores a malformed one', async () => {
     const before = receiver.spans.length;
     await request(server, '/health', { headers: { 'user-agent': 'no-parent' } });
