@@ -18,10 +18,10 @@ export interface RequestTelemetry {
   wrapListener(listener: RequestListener): RequestListener;
   /**
    * Called once per response, when its head is written (Express) or once it is sent (Fastify):
-   * the route table's template the request
-   * matched (UNMATCHED_ROUTE when none did, never the path the client wrote), its status, how
-   * long it took, and the client's address as TRUST_PROXY resolves it: a function, because
-   * resolving it costs a little and only a traced request needs it.
+   * the route table's template the request matched (UNMATCHED_ROUTE when none did, never the
+   * path the client wrote), its status, how long it took, and the client's address as
+   * TRUST_PROXY resolves it: a function, because resolving it costs a little and only a traced
+   * request needs it.
    */
   responded(request: IncomingMessage, route: string, status: number, durationSeconds: number, clientAddress: () => string | undefined): void;
 }
