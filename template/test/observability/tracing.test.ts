@@ -210,14 +210,20 @@ describe('tracing: a failure is marked on its spans', () => {
     const secrets = { password: 'traced-password-secret', cookie: 'session=traced-cookie-secret' };
     const credentialed = credentialedDatabaseRequest(user, secrets);
     await server.database.induceFailure();
+    let requestId: string | null;
     try {
       const failed = await request(server, credentialed.path, { ...credentialed.options, headers: { ...credentialed.options.headers, traceparent: parent.header } });
       assert.equal(failed.status, 500);
+      requestId = failed.headers.get('x-request-id');
     } finally {
       await server.database.recover();
     }
     const [serverSpan] = await receiver.waitFor((span) => span.traceId === parent.traceId && span.kind === SPAN_KIND.server);
     assert.equal(serverSpan?.status.code, STATUS_ERROR);
+    // Not only security events: the error log line of the 500 is in the trace too.
+    const logged = await server.waitForLog((line) => line.msg === 'unexpected error' && line.reqId === requestId, 2000);
+    assert.equal(logged.trace_id, parent.traceId);
+    assert.equal(logged.span_id, serverSpan?.spanId);
     assert.equal(serverSpan?.attributes['http.response.status_code'], 500);
     assert.equal(serverSpan?.attributes['error.type'], '500');
     const failedCalls = await receiver.waitFor((span) => span.traceId === parent.traceId && span.kind === SPAN_KIND.client && span.status.code === STATUS_ERROR);
