@@ -82,12 +82,23 @@ def prometheus_binary(error: Error = ProcessError) -> str:
 
 class Prometheus(ChildProcess):
     """Prometheus on a free loopback port, scraping the `targets` (host:port, each labelled with
-    `labels`) every `scrape_interval`, its storage in `workdir`; ready once constructed."""
+    `labels`) every `scrape_interval` and evaluating the `rule_files` (alerting and recording
+    rules) as often, its storage in `workdir`; ready once constructed. A rule file Prometheus
+    cannot load stops it at start, which fails the construction."""
 
-    def __init__(self, workdir: Path, targets: Sequence[str], labels: dict[str, str] | None = None, scrape_interval: str = "1s", error: Error = ProcessError) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        targets: Sequence[str],
+        labels: dict[str, str] | None = None,
+        scrape_interval: str = "1s",
+        error: Error = ProcessError,
+        rule_files: Sequence[Path] = (),
+    ) -> None:
         workdir.mkdir(parents=True, exist_ok=True)
         config = {
-            "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_interval, "evaluation_interval": "1m"},
+            "global": {"scrape_interval": scrape_interval, "scrape_timeout": scrape_interval, "evaluation_interval": scrape_interval},
+            "rule_files": [str(path) for path in rule_files],
             "scrape_configs": [{"job_name": "rampart", "static_configs": [{"targets": list(targets), "labels": labels or {}}]}],
         }
         (workdir / "prometheus.yml").write_text(json.dumps(config, indent=2), encoding="utf-8")  # YAML is a superset of JSON
@@ -119,6 +130,13 @@ class Prometheus(ChildProcess):
         if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
             raise self.error(f"Prometheus refused the query {promql!r}: {status} {body}")
         return list(body["data"]["result"])
+
+    def rules(self) -> list[dict[str, Any]]:
+        """Every loaded rule, as /api/v1/rules describes it (name, query, health, lastError, state...)."""
+        status, body = get_json(f"{self.url}/api/v1/rules")
+        if status != 200 or not isinstance(body, dict) or body.get("status") != "success":
+            raise self.error(f"Prometheus refused GET /api/v1/rules: {status} {body}")
+        return [rule for group in body["data"]["groups"] for rule in group["rules"]]
 
     def target_health(self) -> list[dict[str, Any]]:
         """What Prometheus says of each active target (scrapeUrl, health, lastError), to explain a failure."""

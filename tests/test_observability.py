@@ -120,14 +120,44 @@ def bearer(token: str) -> dict[str, str]:
     return {"authorization": f"Bearer {token}"}
 
 
-def sign_in(base_url: str) -> str:
-    """jwt: a new account's access token."""
+def sign_in(base_url: str) -> tuple[str, str]:
+    """jwt: a new account's access token and refresh token."""
     account = {"email": f"observed-{secrets.token_hex(4)}@example.test", "name": "Observed", "age": 40, "password": "observability-passphrase-0123"}
     status, body = send("POST", f"{base_url}/api/auth/register", account)
     assert status == 201, f"POST /api/auth/register answered {status}: {body}"
     status, body = send("POST", f"{base_url}/api/auth/login", {"email": account["email"], "password": account["password"]})
     assert status == 200 and isinstance(body, dict), f"POST /api/auth/login answered {status}: {body}"
-    return str(body["accessToken"])
+    return str(body["accessToken"]), str(body["refreshToken"])
+
+
+def reuse_refresh_token(base_url: str, refresh_token: str) -> None:
+    """jwt: rotates the refresh token, then presents the used one again, as a thief holding a
+    copy would (the reuse revokes the session, so this comes after any request using it)."""
+    status, body = send("POST", f"{base_url}/api/auth/refresh", {"refreshToken": refresh_token})
+    assert status == 200, f"POST /api/auth/refresh answered {status}: {body}"
+    status, body = send("POST", f"{base_url}/api/auth/refresh", {"refreshToken": refresh_token})
+    assert status == 401, f"a used refresh token presented again was answered {status}: {body}"
+
+
+def documented_alert_rules(project: Path) -> str:
+    """The alert rules the generated project's manual gives (docs/observability.md, "Alert
+    rules for the security events"), as a team would copy them into its Prometheus."""
+    manual = (project / "docs" / "observability.md").read_text(encoding="utf-8")
+    section = manual.split("### Alert rules", 1)[-1]
+    found = re.search(r"```yaml\n(.*?)```", section, re.DOTALL)
+    assert found, "docs/observability.md gives no ```yaml block of alert rules"
+    return found.group(1)
+
+
+def alert_rule_failures(rules: list[dict[str, Any]], events_seen: set[str]) -> list[str]:
+    """What is wrong with the loaded rules: one not yet evaluated or failing, or one counting a
+    security event this server never exports (a renamed event would leave it silent forever)."""
+    failures = []
+    for rule in rules:
+        if rule.get("health") != "ok":
+            failures.append(f"{rule.get('name')}: health {rule.get('health')!r} {rule.get('lastError', '')}")
+        failures += [f"{rule.get('name')} counts event {event!r}, which is not exported" for event in re.findall(r'event="([^"]*)"', str(rule.get("query"))) if event not in events_seen]
+    return failures
 
 
 def series_key(sample: dict[str, Any]) -> tuple[str, str, str]:
@@ -176,9 +206,12 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
     refused_trace, refused_parent, refused_traceparent = new_traceparent()
     unmatched_trace, _, unmatched_traceparent = new_traceparent()
 
-    with Prometheus(tmp_path / "prometheus", [instance], {"combination": name}, scrape_interval="1s", error=failure) as prometheus, verification.running_app(project, settings) as app:
+    alert_rules = tmp_path / "security-alerts.yml"
+    alert_rules.write_text(documented_alert_rules(project), encoding="utf-8")
+    prometheus_server = Prometheus(tmp_path / "prometheus", [instance], {"combination": name}, scrape_interval="1s", error=failure, rule_files=[alert_rules])
+    with prometheus_server as prometheus, verification.running_app(project, settings) as app:
         api_port = int(app.url.rsplit(":", 1)[1])
-        token = app.provider_token or sign_in(app.url)
+        token, refresh_token = (app.provider_token, None) if app.provider_token else sign_in(app.url)
 
         # --- The traffic ------------------------------------------------------------------------
         status, created = send("POST", f"{app.url}/api/items", {"title": "observed"}, {**bearer(token), "traceparent": create_traceparent})
@@ -203,6 +236,12 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
         # A method Node parses but HTTP's conventions do not list: the client's word, never a label value.
         status, body = send("PROPFIND", f"{app.url}/api/items", headers=bearer(token))
         assert status in (404, 405), f"PROPFIND /api/items answered {status}: {body}"
+        if refresh_token:
+            # After a first scrape, as in a running service, so Prometheus has seen its counter at
+            # 0; and last, since the reuse ends the session `token` belongs to.
+            scraped = eventually(lambda: prometheus.query(f'up{{instance="{instance}"}}'), lambda up: bool(up) and up[0]["value"][1] == "1")
+            assert scraped and scraped[0]["value"][1] == "1", f"Prometheus has not scraped {instance}: {prometheus.target_health()}"
+            reuse_refresh_token(app.url, refresh_token)
 
         # --- The metrics listener answers GET /metrics and nothing else ------------------------
         metrics_url = f"http://127.0.0.1:{metrics_port}"
@@ -246,12 +285,30 @@ def test_prometheus_and_jaeger_read_back_a_running_api(shared_root: Path, tmp_pa
 
         events = eventually(
             lambda: {sample["metric"].get("event"): float(sample["value"][1]) for sample in prometheus.query(f'security_events_total{{instance="{instance}"}}')},
-            lambda counted: counted.get("authn_token_invalid") == 1 and counted.get("malicious_cors") == 1,
+            lambda counted: counted.get("authn_token_invalid") == 1 and counted.get("malicious_cors") == 1 and (not refresh_token or counted.get("authn_token_reuse") == 1),
         )
         assert events.get("authn_token_invalid") == 1, f"security_events_total{{event=\"authn_token_invalid\"}}: {events}\n{explanation}"
         assert events.get("malicious_cors") == 1, f"security_events_total{{event=\"malicious_cors\"}}: {events}\n{explanation}"
         if combination["auth"] == "jwt":
             assert events.get("authn_login_success") == 1, f"security_events_total{{event=\"authn_login_success\"}} after one sign-in: {events}"
+
+        # --- The manual's alert rules, loaded as a team would load them -------------------------
+        # Prometheus refused to start on a rule file it cannot parse; each rule must also evaluate
+        # and count only events this server exports. The reuse alert has no `for`, so the one
+        # reuse above must make it fire.
+        events_seen = set(events)
+        rules = eventually(prometheus.rules, lambda loaded: bool(loaded) and not alert_rule_failures(loaded, events_seen))
+        assert rules and not alert_rule_failures(rules, events_seen), f"docs/observability.md's alert rules in Prometheus: {alert_rule_failures(rules, events_seen) or 'none loaded'}"
+        alert_names = {rule["name"] for rule in rules}
+        wanted_alerts = {"RateLimitStorm"} | ({"TokenFailuresBurst"} if combination["auth"] != "none" else set()) | ({"RefreshTokenReuse"} if refresh_token else set())
+        assert wanted_alerts <= alert_names, f"the manual's alert rules lack {sorted(wanted_alerts - alert_names)}: {sorted(alert_names)}"
+        if refresh_token:
+            assert events.get("authn_token_reuse") == 1, f"security_events_total{{event=\"authn_token_reuse\"}} after one reuse: {events}"
+            reuse_alert = eventually(
+                lambda: next(rule for rule in prometheus.rules() if rule["name"] == "RefreshTokenReuse"),
+                lambda rule: rule.get("state") == "firing",
+            )
+            assert reuse_alert.get("state") == "firing", f"RefreshTokenReuse is {reuse_alert.get('state')!r} after a refresh token's reuse: {reuse_alert}"
 
         runtime = {sample["metric"]["__name__"] for sample in prometheus.query(f'{{__name__=~"{"|".join(RUNTIME_METRICS)}", instance="{instance}"}}')}
         assert runtime == set(RUNTIME_METRICS), f"runtime metrics in Prometheus: {sorted(runtime)}; expected {sorted(RUNTIME_METRICS)}"

@@ -17,7 +17,7 @@ export interface RequestTelemetry {
   /** Wraps node:http's request listener: with tracing on, each request runs inside its server span. */
   wrapListener(listener: RequestListener): RequestListener;
   /**
-   * Called once per response, when its head is written (Express) or once it is sent (Fastify):
+   * Called once per response, when its head is written:
    * the route table's template the request matched (UNMATCHED_ROUTE when none did, never the
    * path the client wrote), its status, how long it took, and the client's address as
    * TRUST_PROXY resolves it: a function, because resolving it costs a little and only a traced
