@@ -16,6 +16,10 @@ them with a W3C `traceparent`.
   are `(unmatched)`, PROPFIND is `_OTHER`: nothing the client wrote becomes a label value), the contract's
   buckets, `security_events_total` by event name, and the runtime metrics. The API port does
   not serve /metrics, and the metrics listener answers nothing but GET /metrics.
+- The same Prometheus loads the alert rules the project's docs/observability.md gives, as a team
+  would copy them: each rule evaluates, counts only security events the server exports (a
+  renamed event would leave its alert silent), and with jwt a refresh token presented twice
+  makes RefreshTokenReuse fire.
 - Jaeger (v2, built from its Go module) must return, by the trace id the test sent, the server
   spans (named by method and route template, children of the sent parent span, with the
   semantic-convention attributes) and their store spans (`items.create`, `items.findById`,
