@@ -1,6 +1,6 @@
 /**
  * One bounded measurement with autocannon, for bench/run.py: node bench/load.mjs '<json>'
- * where json = { url, scenario, token, itemId, connections, duration, expect }.
+ * where json = { url, scenario, token, itemId, connections, duration or amount, expect }.
  * Prints one JSON line: requests per second, latency percentiles (ms), status counts, errors.
  *
  * Scenarios (the generated API's routes):
@@ -43,7 +43,8 @@ if (!scenario) throw new Error(`unknown scenario ${plan.scenario}`);
 const result = await autocannon({
   url: plan.url,
   connections: plan.connections,
-  duration: plan.duration,
+  // A number of requests instead of seconds (bench/instructions.py counts per request).
+  ...(plan.amount ? { amount: plan.amount } : { duration: plan.duration }),
   timeout: 10,
   requests: [scenario],
 });

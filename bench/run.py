@@ -7,9 +7,9 @@ In one run, on loopback, bounded in count and time:
 2. `npm ci --ignore-scripts` of both, and each generated proof suite (`npm test`), timed.
 3. For Express and for Fastify: the hardened server as generated, and a bare baseline of the
    same framework version (bench/bare/*.ts: the same three routes, the same store, no security
-   middleware), side by side and measured with autocannon (pinned in bench/package.json,
+   middleware), started side by side and measured with autocannon (pinned in bench/package.json,
    installed into bench/node_modules from bench/package-lock.json) in alternating order, several
-   rounds, every server started anew each round in a rotating order: GET /api/users/me with a valid token, POST /api/items with a valid body, PATCH of an
+   rounds: GET /api/users/me with a valid token, POST /api/items with a valid body, PATCH of an
    item the caller owns (the object-level check included), and an unauthenticated GET (401). Medians of requests per second and p99 latency; hardened/bare.
    The same GET /api/users/me with `auth: oidc`: the project generated with the identity
    provider choice, verifying an access token of a real OpenID Provider (tests/identity-provider.mjs,
@@ -45,9 +45,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -83,8 +81,6 @@ METRICS_GOAL = 0.95
 # The servers measured side by side with the bare one, by name: as generated (metrics on),
 # metrics off, and traced (metrics on too, and every request's spans exported to Jaeger).
 HARDENED, METRICS_OFF, TRACED, BARE = "hardened", "metrics off", "traced", "bare"
-# The project generated with `auth: oidc`, measured against the same bare server.
-OIDC_SERVER = "hardened (oidc)"
 START_TIMEOUT = 30.0
 
 
@@ -263,18 +259,10 @@ class Settings:
     server_cpu: int | None
     load_cpu: int | None
     database_file: bool = False
-    # Recorded in the results: runs before 2026-12-07 kept each server for the whole run.
-    fresh_servers_each_round: bool = True
     load_averages: list[float] = field(default_factory=list)
 
     def database_url(self, directory: Path) -> str:
         return f"file:{directory / 'bench.db'}" if self.database_file else "file::memory:"
-
-    def clear_database(self, directory: Path) -> None:
-        """Each start begins with an empty store, as one in memory does: the account is registered anew."""
-        if self.database_file:
-            for suffix in ("", "-wal", "-shm"):
-                (directory / f"bench.db{suffix}").unlink(missing_ok=True)
 
 
 @dataclass
@@ -326,35 +314,26 @@ def load(server: Server, scenario: str, duration: int, settings: Settings) -> di
     return measured
 
 
-def compare(starters: dict[str, Callable[[], Server]], scenarios: list[str], rounds: int, duration: int, settings: Settings, label: str) -> dict[str, dict[str, Samples]]:
-    """Every server, every scenario, `rounds` times. Each round starts every server anew, in an
-    order that rotates from round to round, warms each up, measures each (in start order, reversed
-    every other round) and stops them: the process is what is sampled. Servers of the same code
-    kept for a whole run differ by up to a quarter in CPU per request, the first started costing
-    most (docs/performance.md, "Start order"), so one start order kept for the run would favour
-    whichever server was started last."""
-    names = list(starters)
-    results: dict[str, dict[str, Samples]] = {scenario: {name: Samples() for name in names} for scenario in scenarios}
+def compare(servers: list[Server], scenarios: list[str], rounds: int, duration: int, settings: Settings, label: str) -> dict[str, dict[str, Samples]]:
+    """Every server, every scenario, `rounds` times; the order of the servers rotates each round
+    so drift (heat, a neighbour's load) falls on each of them alike."""
+    results: dict[str, dict[str, Samples]] = {scenario: {server.name: Samples() for server in servers} for scenario in scenarios}
     for scenario in scenarios:
         settings.load_averages.append(os.getloadavg()[0])
+        for server in servers:
+            load(server, scenario, settings.warmup, settings)
         for round_number in range(rounds):
-            shift = round_number % len(names)
-            started: list[Server] = []
-            try:
-                for name in names[shift:] + names[:shift]:
-                    started.append(starters[name]())
-                for server in started:
-                    load(server, scenario, settings.warmup, settings)
-                for server in reversed(started) if round_number % 2 else started:
-                    measured = load(server, scenario, duration, settings)
-                    results[scenario][server.name].rps.append(measured["rps"])
-                    results[scenario][server.name].p99.append(measured["p99"])
-                    if "cpu_us" in measured:
-                        results[scenario][server.name].cpu_us.append(measured["cpu_us"])
-            finally:
-                for server in started:
-                    server.stop()
-            line = ", ".join(f"{name} {results[scenario][name].rps[-1]:.0f}" for name in names)
+            shift = round_number % len(servers)
+            order = servers[shift:] + servers[:shift]
+            if round_number % 2:
+                order.reverse()
+            for server in order:
+                measured = load(server, scenario, duration, settings)
+                results[scenario][server.name].rps.append(measured["rps"])
+                results[scenario][server.name].p99.append(measured["p99"])
+                if "cpu_us" in measured:
+                    results[scenario][server.name].cpu_us.append(measured["cpu_us"])
+            line = ", ".join(f"{server.name} {results[scenario][server.name].rps[-1]:.0f}" for server in servers)
             print(f"  {label} {scenario} round {round_number + 1}/{rounds}: {line} req/s", flush=True)
     return results
 
@@ -430,7 +409,6 @@ def server_environment(directory: Path, jwt: dict[str, str], settings: Settings)
 
 
 def start_hardened(name: str, directory: Path, jwt: dict[str, str], settings: Settings, settings_override: dict[str, str] | None = None) -> Server:
-    settings.clear_database(directory)
     env = {**server_environment(directory, jwt, settings), **(settings_override or {})}
     server = start_server(name, directory, "src/server.ts", env, settings.server_cpu)
     server.token = log_in(server)
@@ -453,24 +431,18 @@ def start_identity_provider(project: Path) -> tuple[ChildProcess, str, str]:
 
 
 def start_oidc(directory: Path, issuer: str, token: str, settings: Settings) -> Server:
-    settings.clear_database(directory)
     env = {**server_environment(directory, {}, settings), "OIDC_ISSUER": issuer, "OIDC_AUDIENCE": OIDC_AUDIENCE}
-    server = start_server(OIDC_SERVER, directory, "src/server.ts", env, settings.server_cpu)
+    server = start_server("hardened (oidc)", directory, "src/server.ts", env, settings.server_cpu)
     server.token = token
     return server
 
 
-def prepare_bare(framework: str, project: Path, workdir: Path) -> Path:
+def start_bare(framework: str, project: Path, workdir: Path, settings: Settings) -> Server:
     directory = scratch_copy(project, workdir / f"{framework}-bare")
     (directory / "bench").mkdir(exist_ok=True)
     shutil.copy(BENCH / "bare" / f"{framework}.ts", directory / "bench" / "bare.ts")
-    return directory
-
-
-def start_bare(directory: Path, settings: Settings) -> Server:
-    settings.clear_database(directory)
     env = {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
-    server = start_server(BARE, directory, "bench/bare.ts", env, settings.server_cpu)
+    server = start_server("bare", directory, "bench/bare.ts", env, settings.server_cpu)
     server.token = "bare-server-reads-no-token"
     server.item_id = create_item(server)
     return server
@@ -491,20 +463,13 @@ def wait_for_quiet(limit: int) -> int:
     return round(time.monotonic() - started)
 
 
-def fresh_servers(settings: dict[str, object]) -> str:
-    """How the servers were started, for the tables' captions."""
-    if settings.get("fresh_servers_each_round"):
-        return ", every server started anew each round, the order of starting rotating from round to round"
-    return ", each server started once for the whole run"
-
-
 def ratio(numerator: object, denominator: object) -> float | None:
     return round(float(numerator) / float(denominator), 3) if numerator and denominator else None
 
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=4, help="rounds per scenario, hardened vs bare (default 4: each of the four servers is started first once)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per scenario, hardened vs bare (default 5)")
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement (default 5)")
     parser.add_argument("--connections", type=int, default=50, help="autocannon connections (default 50)")
     parser.add_argument("--ablation-rounds", type=int, default=3, help="rounds per practice variant (default 3)")
@@ -551,6 +516,7 @@ def main(argv: list[str]) -> int:
     started = time.perf_counter()
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="rampart-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
+    servers: list[Server] = []
     report: dict[str, object] = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
@@ -628,25 +594,29 @@ def main(argv: list[str]) -> int:
             report["traces"] = {"backend": "Jaeger v2.13.0 (in-memory storage, OTLP/HTTP)", "cpu": settings.load_cpu} if jaeger else None
             provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
             for framework, project in projects.items():
-                bare = partial(start_bare, prepare_bare(framework, project, workdir), settings)
-                side_by_side = {
-                    HARDENED: partial(start_hardened, HARDENED, scratch_copy(project, workdir / f"{framework}-hardened"), jwt, settings),
-                    METRICS_OFF: partial(start_hardened, METRICS_OFF, scratch_copy(project, workdir / f"{framework}-metrics-off"), jwt, settings, {"METRICS_PORT": "0"}),
-                }
+                side_by_side = [
+                    start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened"), jwt, settings),
+                    start_hardened(METRICS_OFF, scratch_copy(project, workdir / f"{framework}-metrics-off"), jwt, settings, {"METRICS_PORT": "0"}),
+                ]
                 if jaeger:
-                    side_by_side[TRACED] = partial(start_hardened, TRACED, scratch_copy(project, workdir / f"{framework}-traced"), jwt, settings, traced_settings(jaeger))
-                side_by_side[BARE] = bare
-                print(f"bench: {framework}: {', '.join(side_by_side)}", flush=True)
+                    side_by_side.append(start_hardened(TRACED, scratch_copy(project, workdir / f"{framework}-traced"), jwt, settings, traced_settings(jaeger)))
+                bare = start_bare(framework, project, workdir, settings)
+                side_by_side.append(bare)
+                servers += side_by_side
+                print(f"bench: {framework}: {', '.join(server.name for server in side_by_side)}", flush=True)
                 measured = compare(side_by_side, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
-                oidc_server = partial(start_oidc, scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc"), issuer, provider_token, settings)
+                oidc_server = start_oidc(scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc"), issuer, provider_token, settings)
+                servers.append(oidc_server)
                 print(f"bench: {framework}: oidc vs bare", flush=True)
-                oidc_measured = compare({OIDC_SERVER: oidc_server, BARE: bare}, ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
+                oidc_measured = compare([oidc_server, bare], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
+                for server in [*side_by_side, oidc_server]:
+                    server.stop()
                 main_results[framework] = {
                     scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
                 }
                 main_results[framework][OIDC_CELL] = {
-                    "hardened": oidc_measured["me"][OIDC_SERVER].summary(),
-                    "bare": oidc_measured["me"][BARE].summary(),
+                    "hardened": oidc_measured["me"]["hardened (oidc)"].summary(),
+                    "bare": oidc_measured["me"]["bare"].summary(),
                 }
         finally:
             if provider:
@@ -658,14 +628,22 @@ def main(argv: list[str]) -> int:
         # 4. What each piece costs, and the alternatives.
         ablation_results: dict[str, object] = {}
         for framework, variants_by_name in prepared.items():
-            starters = {name: partial(start_hardened, name, directory, jwt, settings) for name, directory in variants_by_name.items()}
-            print(f"bench: {framework}: {len(starters)} variants", flush=True)
-            measured = compare(starters, ["me", "create"], settings.ablation_rounds, settings.ablation_duration, settings, framework)
+            started_variants = []
+            for name, directory in variants_by_name.items():
+                server = start_hardened(name, directory, jwt, settings)
+                started_variants.append(server)
+                servers.append(server)
+            print(f"bench: {framework}: {len(started_variants)} variants", flush=True)
+            measured = compare(started_variants, ["me", "create"], settings.ablation_rounds, settings.ablation_duration, settings, framework)
+            for server in started_variants:
+                server.stop()
             ablation_results[framework] = {
                 scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
             }
         report["practices"] = ablation_results
     finally:
+        for server in servers:
+            server.stop()
         if not options.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
     report["bench_seconds"] = round(time.perf_counter() - started)
@@ -712,10 +690,13 @@ def render(report: dict[str, object]) -> str:
         "",
         "### Hardened against bare",
         "",
-        f"Medians of {s['rounds']} alternating rounds of {s['duration']} s each{fresh_servers(s)}. p99 latency in ms. CPU is the server's "
+        f"Medians of {s['rounds']} alternating rounds of {s['duration']} s each. p99 latency in ms. CPU is the server's "
         "user+system CPU time per request (all its threads): less sensitive than req/s to other work on the machine "
         "(though cache and host contention still inflate it); bare/hardened CPU is the share of bare throughput the "
-        "hardened server keeps when both are CPU-bound.",
+        "hardened server keeps when both are CPU-bound. The servers are started in the order hardened, metrics off, "
+        "traced, bare and kept for the whole run. On this machine, servers of the same code started one after the other "
+        "differed by up to a quarter in CPU per request, the first started costing the most (\"Start order\", below): "
+        "hardened/bare and on/off may lean against the hardened server, traced/untraced in the traced one's favour.",
         "",
         "| Framework | Request | Bare req/s | Hardened req/s | Hardened/bare | Bare p99 | Hardened p99 | Bare CPU µs/req | Hardened CPU µs/req | Bare/hardened CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -759,7 +740,7 @@ def render(report: dict[str, object]) -> str:
         "### What each piece costs",
         "",
         f"Scratch copies of the generated project with one piece taken out, each measured against the complete "
-        f"project in the same {s['ablation_rounds']} alternating rounds of {s['ablation_duration']} s{fresh_servers(s)} (medians). "
+        f"project in the same {s['ablation_rounds']} alternating rounds of {s['ablation_duration']} s (medians). "
         "\"Keeps\" is the complete project's throughput as a share of the copy's without that piece, from req/s "
         "and from CPU per request: the lower it is, the more the piece costs. Alternatives implement the same "
         "protection another way and are measured the same way, after the whole proof suite passed on them. With this many "
