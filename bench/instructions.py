@@ -76,8 +76,6 @@ def counted_run(project: Path, scenario: str, requests: tuple[int, int], env: di
     return int(totals[0].split()[1])
 
 
-
-
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--framework", choices=FRAMEWORKS, action="append", help="express, fastify (default: both)")
