@@ -16,15 +16,17 @@ totals over LONG - SHORT is the instructions per request: start-up, warm-up (the
 compilation) and shut-down cancel out. valgrind runs a server about fifty times slower, so
 this takes a minute or two per server and request type.
 
-Compared: the project as generated (metrics on) against the same project with METRICS_PORT=0,
-on each framework and request type asked for. Needs valgrind (Debian's `valgrind` package) and
+Compared, on each framework and request type asked for: the project as generated (metrics on),
+the same project with METRICS_PORT=0, and the bare baseline of bench/run (bench/bare/*.ts): issue
+23's two bars, metrics on against off and against bare, read from counts. With --pieces, also
+bench/run's scratch copies with one practice taken out (its ABLATIONS), each against the
+project as generated: what each piece adds to a request, counted. Needs valgrind (Debian's `valgrind` package) and
 the repository's virtual environment. Nothing here is a test: no number is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import secrets
 import shutil
@@ -35,44 +37,49 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # noqa: E402
-    BENCH,
+    ABLATIONS,
+    BARE_ENTRY,
+    BARE_TOKEN,
     FRAMEWORKS,
     SCENARIOS,
-    ChildProcess,
-    Server,
     Settings,
+    apply_edits,
+    bare_copy,
+    bare_environment,
     copier_copy,
     create_item,
+    ensure_autocannon,
+    load,
     log_in,
-    node_binary,
     run,
+    scratch_copy,
     server_environment,
+    start_server,
 )
 
+# valgrind starts Node about fifty times slower than Node alone.
 START_TIMEOUT = 300.0
-VARIANTS = {"metrics on": {}, "metrics off": {"METRICS_PORT": "0"}}
+HARDENED_ENTRY = "src/server.ts"
+METRICS_ON, METRICS_OFF, BARE = "metrics on", "metrics off", "bare"
 
 
-def counted_run(project: Path, scenario: str, requests: tuple[int, int], env: dict[str, str], workdir: Path) -> int:
+def counted_run(directory: Path, entry: str, scenario: str, requests: tuple[int, int], env: dict[str, str], settings: Settings, workdir: Path) -> int:
     """Starts the server under callgrind, sends `requests` (warm-up, then measured) and stops it:
     the instructions it executed in all, every thread's."""
     out = Path(tempfile.mkstemp(prefix="callgrind-", dir=workdir)[1])
-    command = ["valgrind", "--tool=callgrind", "--smc-check=all-non-file", f"--callgrind-out-file={out}", node_binary(), "src/server.ts"]
-    process = ChildProcess(command, cwd=project, env=env, name=f"bench: {scenario} under callgrind", keep=1000, error=SystemExit)
+    wrapper = ("valgrind", "--tool=callgrind", "--smc-check=all-non-file", f"--callgrind-out-file={out}")
+    server = start_server(f"{scenario} under callgrind", directory, entry, env, None, wrapper, START_TIMEOUT)
     try:
-        server = Server("counted", process, str(process.wait_for_log("listening", START_TIMEOUT)["url"]))
-        server.token = log_in(server)
+        server.token = BARE_TOKEN if entry == BARE_ENTRY else log_in(server)
         server.item_id = create_item(server)
         for amount in requests:
-            plan = {"url": server.url, "scenario": scenario, "token": server.token, "itemId": server.item_id, "connections": 8, "amount": amount, "expect": SCENARIOS[scenario][1]}
-            result = json.loads(run([node_binary(), str(BENCH / "load.mjs"), json.dumps(plan)], BENCH, timeout=1800).stdout.strip().splitlines()[-1])
-            if result["unexpected"] or result["errors"] or result["completed"] != amount:
-                raise SystemExit(f"bench: {scenario} answered other than {plan['expect']}: {result}")
+            load(server, scenario, 0, settings, amount=amount)
     finally:
-        process.stop(grace=120)
+        # callgrind writes its totals on exit, which takes a while.
+        server.process.stop(grace=120)
     totals = [line for line in out.read_text().splitlines() if line.startswith("totals:")]
     if not totals:
-        raise SystemExit(f"bench: callgrind wrote no totals to {out}:\n{process.output()[-2000:]}")
+        raise SystemExit(f"bench: callgrind wrote no totals to {out}:\n{server.process.output()[-2000:]}")
     return int(totals[0].split()[1])
 
 
@@ -80,6 +87,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--framework", choices=FRAMEWORKS, action="append", help="express, fastify (default: both)")
     parser.add_argument("--scenario", choices=list(SCENARIOS), action="append", help=f"{', '.join(SCENARIOS)} (default: all)")
+    parser.add_argument("--pieces", action="store_true", help="also count bench/run's copies with one practice taken out")
     parser.add_argument("--warmup", type=int, default=1000, help="requests before counting (default 1000)")
     parser.add_argument("--short", type=int, default=1000, help="requests counted in the short run (default 1000)")
     parser.add_argument("--long", type=int, default=5000, help="requests counted in the long run (default 5000)")
@@ -90,6 +98,7 @@ def main(argv: list[str]) -> int:
         raise SystemExit("bench: valgrind is missing (Debian: apt-get install valgrind)")
     if options.long <= options.short:
         raise SystemExit("bench: --long must be larger than --short")
+    ensure_autocannon()
     settings = Settings(connections=8, duration=0, rounds=0, warmup=0, ablation_rounds=0, ablation_duration=0, server_cpu=None, load_cpu=None)
     jwt = {"JWT_ACCESS_SECRET": secrets.token_urlsafe(48), "JWT_REFRESH_SECRET": secrets.token_urlsafe(48)}
     with tempfile.TemporaryDirectory(prefix="rampart-instructions-") as temporary:
@@ -98,17 +107,38 @@ def main(argv: list[str]) -> int:
             project = workdir / framework
             copier_copy(project, framework)
             run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], project)
+            # Each variant: its directory, its entry point, and what its environment changes.
+            variants: dict[str, tuple[Path, str, dict[str, str] | None]] = {
+                METRICS_ON: (project, HARDENED_ENTRY, {}),
+                METRICS_OFF: (project, HARDENED_ENTRY, {"METRICS_PORT": "0"}),
+                BARE: (bare_copy(framework, project, workdir / f"{framework}-bare"), BARE_ENTRY, None),
+            }
+            if options.pieces:
+                for piece, edits in ABLATIONS[framework].items():
+                    directory = scratch_copy(project, workdir / f"{framework}-without-{piece.replace(' ', '-')}")
+                    apply_edits(directory, edits)
+                    variants[f"without {piece}"] = (directory, HARDENED_ENTRY, {})
+
+            def count(variant: str, scenario: str, amount: int) -> int:
+                directory, entry, overrides = variants[variant]
+                # The environment (and its free METRICS_PORT) is chosen as the server starts.
+                env = bare_environment(directory, settings) if overrides is None else {**server_environment(directory, jwt, settings), **overrides}
+                return counted_run(directory, entry, scenario, (options.warmup, amount), env, settings, workdir)
+
             for scenario in options.scenario or SCENARIOS:
                 with ThreadPoolExecutor(max_workers=options.jobs) as pool:
-                    runs = {
-                        (variant, amount): pool.submit(counted_run, project, scenario, (options.warmup, amount), {**server_environment(project, jwt, settings), **overrides}, workdir)
-                        for variant, overrides in VARIANTS.items()
-                        for amount in (options.short, options.long)
-                    }
+                    runs = {(variant, amount): pool.submit(count, variant, scenario, amount) for variant in variants for amount in (options.short, options.long)}
                     totals = {key: future.result() for key, future in runs.items()}
-                counted = {variant: (totals[variant, options.long] - totals[variant, options.short]) / (options.long - options.short) for variant in VARIANTS}
-                on, off = counted["metrics on"], counted["metrics off"]
-                print(f"{framework} {SCENARIOS[scenario][0]}: metrics off {off:,.0f}, on {on:,.0f} instructions per request; on/off {on / off:.3f}", flush=True)
+                counted = {variant: (totals[variant, options.long] - totals[variant, options.short]) / (options.long - options.short) for variant in variants}
+                on, off, bare = counted[METRICS_ON], counted[METRICS_OFF], counted[BARE]
+                print(
+                    f"{framework} {SCENARIOS[scenario][0]}: instructions per request: bare {bare:,.0f}, metrics off {off:,.0f}, on {on:,.0f}; "
+                    f"on/off {on / off:.3f}, bare/on {bare / on:.3f}",
+                    flush=True,
+                )
+                for variant in variants:
+                    if variant.startswith("without "):
+                        print(f"  {variant}: {counted[variant]:,.0f}, {on - counted[variant]:+,.0f} for the piece (as generated/without {on / counted[variant]:.3f})", flush=True)
     return 0
 
 

@@ -202,11 +202,14 @@ class Server:
         self.process.stop(grace=10)
 
 
-def start_server(name: str, directory: Path, entry: str, env: dict[str, str], cpu: int | None) -> Server:
+def start_server(
+    name: str, directory: Path, entry: str, env: dict[str, str], cpu: int | None, wrapper: tuple[str, ...] = (), timeout: float = START_TIMEOUT
+) -> Server:
+    """Node runs `entry` in `directory`, inside `wrapper` if given (bench/instructions.py: valgrind)."""
     # Only the last lines are kept: under load a server can log a line per request.
-    process = ChildProcess(pinned([node_binary(), entry], cpu), cwd=directory, env=env, name=f"bench: {name}", keep=1000, error=SystemExit)
+    process = ChildProcess(pinned([*wrapper, node_binary(), entry], cpu), cwd=directory, env=env, name=f"bench: {name}", keep=1000, error=SystemExit)
     try:
-        url = str(process.wait_for_log("listening", START_TIMEOUT)["url"])
+        url = str(process.wait_for_log("listening", timeout)["url"])
     except BaseException:
         process.stop(grace=10)
         raise
@@ -292,24 +295,26 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
-def load(server: Server, scenario: str, duration: int, settings: Settings) -> dict[str, object]:
+def load(server: Server, scenario: str, duration: int, settings: Settings, amount: int = 0) -> dict[str, object]:
+    """`duration` seconds of the scenario's load, or exactly `amount` requests if given."""
     plan = {
         "url": server.url,
         "scenario": scenario,
         "token": server.token,
         "itemId": server.item_id,
         "connections": settings.connections,
-        "duration": duration,
+        **({"amount": amount} if amount else {"duration": duration}),
         "expect": SCENARIOS[scenario][1],
     }
     cpu_before = cpu_seconds(server.process.pid)
-    result = run(pinned([node_binary(), str(BENCH / "load.mjs"), json.dumps(plan)], settings.load_cpu), BENCH, timeout=duration + 60)
+    # A number of requests has no time bound of its own (under valgrind a server is ~50x slower).
+    result = run(pinned([node_binary(), str(BENCH / "load.mjs"), json.dumps(plan)], settings.load_cpu), BENCH, timeout=1800 if amount else duration + 60)
     cpu_after = cpu_seconds(server.process.pid)
     measured = json.loads(result.stdout.strip().splitlines()[-1])
     # CPU time per request: unlike req/s, not inflated when another process takes the CPU away.
     if cpu_before is not None and cpu_after is not None and measured["completed"]:
         measured["cpu_us"] = (cpu_after - cpu_before) / measured["completed"] * 1e6
-    if measured["unexpected"] or measured["errors"] or measured["completed"] == 0:
+    if measured["unexpected"] or measured["errors"] or measured["completed"] == 0 or (amount and measured["completed"] != amount):
         raise SystemExit(f"bench: {server.name} {scenario} answered other than {plan['expect']}: {measured}\n{server.process.output()[-2000:]}")
     return measured
 
@@ -437,13 +442,26 @@ def start_oidc(directory: Path, issuer: str, token: str, settings: Settings) -> 
     return server
 
 
-def start_bare(framework: str, project: Path, workdir: Path, settings: Settings) -> Server:
-    directory = scratch_copy(project, workdir / f"{framework}-bare")
+BARE_ENTRY = "bench/bare.ts"
+BARE_TOKEN = "bare-server-reads-no-token"
+
+
+def bare_copy(framework: str, project: Path, destination: Path) -> Path:
+    """A scratch copy of the generated project with the bare baseline at BARE_ENTRY."""
+    directory = scratch_copy(project, destination)
     (directory / "bench").mkdir(exist_ok=True)
-    shutil.copy(BENCH / "bare" / f"{framework}.ts", directory / "bench" / "bare.ts")
-    env = {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
-    server = start_server("bare", directory, "bench/bare.ts", env, settings.server_cpu)
-    server.token = "bare-server-reads-no-token"
+    shutil.copy(BENCH / "bare" / f"{framework}.ts", directory / BARE_ENTRY)
+    return directory
+
+
+def bare_environment(directory: Path, settings: Settings) -> dict[str, str]:
+    return {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
+
+
+def start_bare(framework: str, project: Path, workdir: Path, settings: Settings) -> Server:
+    directory = bare_copy(framework, project, workdir / f"{framework}-bare")
+    server = start_server("bare", directory, BARE_ENTRY, bare_environment(directory, settings), settings.server_cpu)
+    server.token = BARE_TOKEN
     server.item_id = create_item(server)
     return server
 
