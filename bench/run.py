@@ -48,6 +48,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 # The tests' child-process helper: how this repository starts, waits for and stops a server.
@@ -319,15 +320,34 @@ def load(server: Server, scenario: str, duration: int, settings: Settings, amoun
     return measured
 
 
-def compare(servers: list[Server], scenarios: list[str], rounds: int, duration: int, settings: Settings, label: str) -> dict[str, dict[str, Samples]]:
-    """Every server, every scenario, `rounds` times; the order of the servers rotates each round
-    so drift (heat, a neighbour's load) falls on each of them alike."""
-    results: dict[str, dict[str, Samples]] = {scenario: {server.name: Samples() for server in servers} for scenario in scenarios}
+def start_mirrored(starters: list[Callable[[int], Server]], started: list[Server], copies: int = 2) -> list[list[Server]]:
+    """`copies` servers of each variant (a starter, given the copy's number), started in mirrored
+    order (A B C, then C B A) and kept for the run: where a server stands in the start order moves
+    its CPU per request for its whole life (docs/performance.md, "Start order"), and mirroring
+    gives every variant the same average place. Each server is added to `started` as it starts."""
+    servers: list[list[Server]] = [[] for _ in starters]
+    for copy in range(copies):
+        order = range(len(starters)) if copy % 2 == 0 else reversed(range(len(starters)))
+        for index in order:
+            server = starters[index](copy)
+            started.append(server)
+            servers[index].append(server)
+    return servers
+
+
+def compare(variants: list[list[Server]], scenarios: list[str], rounds: int, duration: int, settings: Settings, label: str) -> dict[str, dict[str, Samples]]:
+    """Every variant (its copies, from start_mirrored), every scenario, `rounds` times. A round
+    measures one copy of each variant, the copies taking turns, so an even number of rounds
+    measures each copy alike; the order of the variants rotates each round so drift (heat, a
+    neighbour's load) falls on each of them alike."""
+    results: dict[str, dict[str, Samples]] = {scenario: {copies[0].name: Samples() for copies in variants} for scenario in scenarios}
     for scenario in scenarios:
         settings.load_averages.append(os.getloadavg()[0])
-        for server in servers:
-            load(server, scenario, settings.warmup, settings)
+        for copies in variants:
+            for server in copies:
+                load(server, scenario, settings.warmup, settings)
         for round_number in range(rounds):
+            servers = [copies[round_number % len(copies)] for copies in variants]
             shift = round_number % len(servers)
             order = servers[shift:] + servers[:shift]
             if round_number % 2:
@@ -458,8 +478,8 @@ def bare_environment(directory: Path, settings: Settings) -> dict[str, str]:
     return {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
 
 
-def start_bare(framework: str, project: Path, workdir: Path, settings: Settings) -> Server:
-    directory = bare_copy(framework, project, workdir / f"{framework}-bare")
+def start_bare(framework: str, project: Path, workdir: Path, settings: Settings, copy: int = 0) -> Server:
+    directory = bare_copy(framework, project, workdir / f"{framework}-bare-{copy}")
     server = start_server("bare", directory, BARE_ENTRY, bare_environment(directory, settings), settings.server_cpu)
     server.token = BARE_TOKEN
     server.item_id = create_item(server)
@@ -487,12 +507,13 @@ def ratio(numerator: object, denominator: object) -> float | None:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="rounds per scenario, hardened vs bare (default 5)")
+    # Even: each variant's two copies take turns, one a round.
+    parser.add_argument("--rounds", type=int, default=6, help="rounds per scenario, hardened vs bare (default 6)")
     parser.add_argument("--duration", type=int, default=5, help="seconds per measurement (default 5)")
     parser.add_argument("--connections", type=int, default=50, help="autocannon connections (default 50)")
-    parser.add_argument("--ablation-rounds", type=int, default=3, help="rounds per practice variant (default 3)")
+    parser.add_argument("--ablation-rounds", type=int, default=4, help="rounds per practice variant (default 4)")
     parser.add_argument("--ablation-duration", type=int, default=3, help="seconds per practice measurement (default 3)")
-    parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, 1 ablation round: a smoke run, not for the docs")
+    parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, 2 ablation rounds: a smoke run, not for the docs")
     parser.add_argument("--skip-proof-suite", action="store_true", help="do not time the generated proof suites")
     parser.add_argument("--no-traces", action="store_true", help="leave out the traced server (it needs Jaeger: .ci/services/jaeger.sh)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin server and load generator to separate CPUs")
@@ -517,7 +538,7 @@ def main(argv: list[str]) -> int:
         print(f"bench: rewrote {DOC.relative_to(ROOT)} from {RESULTS.relative_to(ROOT)}")
         return 0
     if options.quick:
-        options.rounds, options.duration, options.ablation_rounds, options.ablation_duration = 2, 3, 1, 3
+        options.rounds, options.duration, options.ablation_rounds, options.ablation_duration = 2, 3, 2, 3
 
     two_cpus = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None and not options.no_pin
     settings = Settings(
@@ -540,7 +561,7 @@ def main(argv: list[str]) -> int:
         "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip(),
         "dirty": bool(subprocess.run(["git", "status", "--porcelain", "--", "template"], cwd=ROOT, capture_output=True, text=True).stdout.strip()),
         "machine": machine(),
-        "settings": {k: v for k, v in settings.__dict__.items()},
+        "settings": {**settings.__dict__, "start_order": "mirrored"},
         "command": "bench/run" + (" " + " ".join(argv) if argv else ""),
     }
     try:
@@ -612,23 +633,25 @@ def main(argv: list[str]) -> int:
             report["traces"] = {"backend": "Jaeger v2.13.0 (in-memory storage, OTLP/HTTP)", "cpu": settings.load_cpu} if jaeger else None
             provider, issuer, provider_token = start_identity_provider(oidc_projects["express"])
             for framework, project in projects.items():
-                side_by_side = [
-                    start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened"), jwt, settings),
-                    start_hardened(METRICS_OFF, scratch_copy(project, workdir / f"{framework}-metrics-off"), jwt, settings, {"METRICS_PORT": "0"}),
+                # Each variant's copy `copy` in a scratch directory of its own.
+                starters: list[Callable[[int], Server]] = [
+                    lambda copy: start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened-{copy}"), jwt, settings),
+                    lambda copy: start_hardened(METRICS_OFF, scratch_copy(project, workdir / f"{framework}-metrics-off-{copy}"), jwt, settings, {"METRICS_PORT": "0"}),
                 ]
                 if jaeger:
-                    side_by_side.append(start_hardened(TRACED, scratch_copy(project, workdir / f"{framework}-traced"), jwt, settings, traced_settings(jaeger)))
-                bare = start_bare(framework, project, workdir, settings)
-                side_by_side.append(bare)
-                servers += side_by_side
-                print(f"bench: {framework}: {', '.join(server.name for server in side_by_side)}", flush=True)
-                measured = compare(side_by_side, list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
-                oidc_server = start_oidc(scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc"), issuer, provider_token, settings)
-                servers.append(oidc_server)
+                    traced = traced_settings(jaeger)
+                    starters.append(lambda copy: start_hardened(TRACED, scratch_copy(project, workdir / f"{framework}-traced-{copy}"), jwt, settings, traced))
+                starters.append(lambda copy: start_oidc(scratch_copy(oidc_projects[framework], workdir / f"{framework}-oidc-{copy}"), issuer, provider_token, settings))
+                starters.append(lambda copy: start_bare(framework, project, workdir, settings, copy))
+                side_by_side = start_mirrored(starters, servers)
+                *hardened_variants, oidc_copies, bare_copies = side_by_side
+                print(f"bench: {framework}: two each of {', '.join(copies[0].name for copies in side_by_side)}, started in mirrored order", flush=True)
+                measured = compare([*hardened_variants, bare_copies], list(SCENARIOS), settings.rounds, settings.duration, settings, framework)
                 print(f"bench: {framework}: oidc vs bare", flush=True)
-                oidc_measured = compare([oidc_server, bare], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
-                for server in [*side_by_side, oidc_server]:
-                    server.stop()
+                oidc_measured = compare([oidc_copies, bare_copies], ["me"], settings.rounds, settings.duration, settings, f"{framework} oidc")
+                for copies in side_by_side:
+                    for server in copies:
+                        server.stop()
                 main_results[framework] = {
                     scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
                 }
@@ -646,15 +669,21 @@ def main(argv: list[str]) -> int:
         # 4. What each piece costs, and the alternatives.
         ablation_results: dict[str, object] = {}
         for framework, variants_by_name in prepared.items():
-            started_variants = []
-            for name, directory in variants_by_name.items():
-                server = start_hardened(name, directory, jwt, settings)
-                started_variants.append(server)
-                servers.append(server)
-            print(f"bench: {framework}: {len(started_variants)} variants", flush=True)
+            # The second copy of a variant runs from a scratch copy of the first's directory.
+            started_variants = start_mirrored(
+                [
+                    lambda copy, name=name, directory=directory: start_hardened(
+                        name, directory if copy == 0 else scratch_copy(directory, directory.with_name(f"{directory.name}-{copy}")), jwt, settings
+                    )
+                    for name, directory in variants_by_name.items()
+                ],
+                servers,
+            )
+            print(f"bench: {framework}: two each of {len(started_variants)} variants, started in mirrored order", flush=True)
             measured = compare(started_variants, ["me", "create"], settings.ablation_rounds, settings.ablation_duration, settings, framework)
-            for server in started_variants:
-                server.stop()
+            for copies in started_variants:
+                for server in copies:
+                    server.stop()
             ablation_results[framework] = {
                 scenario: {name: samples.summary() for name, samples in by_server.items()} for scenario, by_server in measured.items()
             }
@@ -711,10 +740,18 @@ def render(report: dict[str, object]) -> str:
         f"Medians of {s['rounds']} alternating rounds of {s['duration']} s each. p99 latency in ms. CPU is the server's "
         "user+system CPU time per request (all its threads): less sensitive than req/s to other work on the machine "
         "(though cache and host contention still inflate it); bare/hardened CPU is the share of bare throughput the "
-        "hardened server keeps when both are CPU-bound. The servers are started in the order hardened, metrics off, "
-        "traced, bare and kept for the whole run. On this machine, servers of the same code started one after the other "
-        "differed by up to a quarter in CPU per request, the first started costing the most (\"Start order\", below): "
-        "hardened/bare and on/off may lean against the hardened server, traced/untraced in the traced one's favour.",
+        "hardened server keeps when both are CPU-bound. "
+        + (
+            "Every server runs twice, the copies started in mirrored order (hardened, metrics off, traced, oidc, bare, then "
+            "bare, oidc, traced, metrics off, hardened) and kept for the whole run, a round measuring one copy of each and "
+            "the copies taking turns: on this machine a server's place in the start order moved its CPU per request for its "
+            "whole life by up to a quarter (\"Start order\", below), and mirroring gives every variant the same average place."
+            if s.get("start_order") == "mirrored"
+            else "The servers are started in the order hardened, metrics off, traced, bare and kept for the whole run. On this "
+            "machine, servers of the same code started one after the other differed by up to a quarter in CPU per request, the "
+            "first started costing the most (\"Start order\", below): hardened/bare and on/off may lean against the hardened "
+            "server, traced/untraced in the traced one's favour."
+        ),
         "",
         "| Framework | Request | Bare req/s | Hardened req/s | Hardened/bare | Bare p99 | Hardened p99 | Bare CPU µs/req | Hardened CPU µs/req | Bare/hardened CPU |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -758,8 +795,9 @@ def render(report: dict[str, object]) -> str:
         "### What each piece costs",
         "",
         f"Scratch copies of the generated project with one piece taken out, each measured against the complete "
-        f"project in the same {s['ablation_rounds']} alternating rounds of {s['ablation_duration']} s (medians). "
-        "\"Keeps\" is the complete project's throughput as a share of the copy's without that piece, from req/s "
+        f"project in the same {s['ablation_rounds']} alternating rounds of {s['ablation_duration']} s (medians"
+        + ("; two copies of each, started in mirrored order, as above). " if s.get("start_order") == "mirrored" else "). ")
+        +         "\"Keeps\" is the complete project's throughput as a share of the copy's without that piece, from req/s "
         "and from CPU per request: the lower it is, the more the piece costs. Alternatives implement the same "
         "protection another way and are measured the same way, after the whole proof suite passed on them. With this many "
         "variants per round the noise is larger than in the table above: read differences under about 15% as noise.",
