@@ -720,6 +720,7 @@ def render(report: dict[str, object]) -> str:
     s = report["settings"]
     loads = s.get("load_averages") or [0.0]
     database = "SQLite in a file" if s.get("database_file") else "SQLite in memory (`DATABASE_URL=file::memory:`)"
+    started_order = ["hardened", "metrics off", *(["traced"] if report.get("traces") else []), "oidc", "bare"]
     lines = [
         f"Latest run: {report['date']}, template commit {report['commit']}{' with uncommitted template changes' if report['dirty'] else ''}, "
         f"`{report['command']}`, {report['bench_seconds']} s in all.",
@@ -742,8 +743,8 @@ def render(report: dict[str, object]) -> str:
         "(though cache and host contention still inflate it); bare/hardened CPU is the share of bare throughput the "
         "hardened server keeps when both are CPU-bound. "
         + (
-            "Every server runs twice, the copies started in mirrored order (hardened, metrics off, traced, oidc, bare, then "
-            "bare, oidc, traced, metrics off, hardened) and kept for the whole run, a round measuring one copy of each and "
+            f"Every server runs twice, the copies started in mirrored order ({', '.join(started_order)}, then "
+            f"{', '.join(reversed(started_order))}) and kept for the whole run, a round measuring one copy of each and "
             "the copies taking turns: on this machine a server's place in the start order moved its CPU per request for its "
             "whole life by up to a quarter (\"Start order\", below), and mirroring gives every variant the same average place."
             if s.get("start_order") == "mirrored"
@@ -850,7 +851,7 @@ def render_observability(report: dict[str, object]) -> list[str]:
     lines = [
         "### Metrics and traces (issue 23)",
         "",
-        f"The same {s['rounds']} alternating rounds as the table above, with two more servers of the same project side by "
+        f"The same {s['rounds']} alternating rounds as the table above, with more variants of the same project side by "
         "side: \"hardened\" is the project as generated, its metrics on (prom-client, its own listener on a METRICS_PORT "
         "nobody scrapes during the run); \"metrics off\" has METRICS_PORT=0. "
         + (
