@@ -17,11 +17,14 @@ compilation) and shut-down cancel out. valgrind runs a server about fifty times 
 this takes a minute or two per server and request type.
 
 Compared, on each framework and request type asked for: the project as generated (metrics on),
-the same project with METRICS_PORT=0, and the bare baseline of bench/run (bench/bare/*.ts): issue
-23's two bars, metrics on against off and against bare, read from counts. With --pieces, also
-bench/run's scratch copies with one practice taken out (its ABLATIONS), each against the
-project as generated: what each piece adds to a request, counted. Needs valgrind (Debian's `valgrind` package) and
-the repository's virtual environment. Nothing here is a test: no number is asserted.
+the same project with METRICS_PORT=0, and the bare baseline of bench/run (bench/bare/*.ts).
+On against off differ only by metrics, and there the count reads issue 23's 5%; bare runs other
+code, whose instructions can cost more or less time each (on Express the count and the CPU time
+disagree: docs/performance.md), so against bare read bench/run's CPU columns. With --pieces,
+also bench/run's scratch copies with one practice taken out (its ABLATIONS), each against the
+project as generated: what each piece adds to a request, counted. Needs valgrind (Debian's
+`valgrind` package) and the repository's virtual environment. Nothing here is a test: no
+number is asserted.
 """
 
 from __future__ import annotations
