@@ -37,6 +37,7 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # noqa: E402
@@ -110,33 +111,33 @@ def main(argv: list[str]) -> int:
             project = workdir / framework
             copier_copy(project, framework)
             run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], project)
-            # Each variant: its directory, its entry point, and what its environment changes.
-            variants: dict[str, tuple[Path, str, dict[str, str] | None]] = {
-                METRICS_ON: (project, HARDENED_ENTRY, {}),
-                METRICS_OFF: (project, HARDENED_ENTRY, {"METRICS_PORT": "0"}),
-                BARE: (bare_copy(framework, project, workdir / f"{framework}-bare"), BARE_ENTRY, None),
+            bare = bare_copy(framework, project, workdir / f"{framework}-bare")
+            # Each variant: its directory, its entry point, and its environment, built as the
+            # server starts (so its free METRICS_PORT is chosen then, not all at once up front).
+            variants: dict[str, tuple[Path, str, Callable[[], dict[str, str]]]] = {
+                METRICS_ON: (project, HARDENED_ENTRY, lambda: server_environment(project, jwt, settings)),
+                METRICS_OFF: (project, HARDENED_ENTRY, lambda: {**server_environment(project, jwt, settings), "METRICS_PORT": "0"}),
+                BARE: (bare, BARE_ENTRY, lambda: bare_environment(bare, settings)),
             }
             if options.pieces:
                 for piece, edits in ABLATIONS[framework].items():
                     directory = scratch_copy(project, workdir / f"{framework}-without-{piece.replace(' ', '-')}")
                     apply_edits(directory, edits)
-                    variants[f"without {piece}"] = (directory, HARDENED_ENTRY, {})
+                    variants[f"without {piece}"] = (directory, HARDENED_ENTRY, lambda directory=directory: server_environment(directory, jwt, settings))
 
             def count(variant: str, scenario: str, amount: int) -> int:
-                directory, entry, overrides = variants[variant]
-                # The environment (and its free METRICS_PORT) is chosen as the server starts.
-                env = bare_environment(directory, settings) if overrides is None else {**server_environment(directory, jwt, settings), **overrides}
-                return counted_run(directory, entry, scenario, (options.warmup, amount), env, settings, workdir)
+                directory, entry, environment = variants[variant]
+                return counted_run(directory, entry, scenario, (options.warmup, amount), environment(), settings, workdir)
 
             for scenario in options.scenario or SCENARIOS:
                 with ThreadPoolExecutor(max_workers=options.jobs) as pool:
                     runs = {(variant, amount): pool.submit(count, variant, scenario, amount) for variant in variants for amount in (options.short, options.long)}
                     totals = {key: future.result() for key, future in runs.items()}
                 counted = {variant: (totals[variant, options.long] - totals[variant, options.short]) / (options.long - options.short) for variant in variants}
-                on, off, bare = counted[METRICS_ON], counted[METRICS_OFF], counted[BARE]
+                on, off, bare_count = counted[METRICS_ON], counted[METRICS_OFF], counted[BARE]
                 print(
-                    f"{framework} {SCENARIOS[scenario][0]}: instructions per request: bare {bare:,.0f}, metrics off {off:,.0f}, on {on:,.0f}; "
-                    f"on/off {on / off:.3f}, bare/on {bare / on:.3f}",
+                    f"{framework} {SCENARIOS[scenario][0]}: instructions per request: bare {bare_count:,.0f}, metrics off {off:,.0f}, on {on:,.0f}; "
+                    f"on/off {on / off:.3f}, bare/on {bare_count / on:.3f}",
                     flush=True,
                 )
                 for variant in variants:
