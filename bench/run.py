@@ -466,11 +466,12 @@ BARE_ENTRY = "bench/bare.ts"
 BARE_TOKEN = "bare-server-reads-no-token"
 
 
-def bare_copy(framework: str, project: Path, destination: Path) -> Path:
-    """A scratch copy of the generated project with the bare baseline at BARE_ENTRY."""
+def bare_copy(framework: str, project: Path, destination: Path, baseline: str = "") -> Path:
+    """A scratch copy of the generated project with the bare baseline at BARE_ENTRY (or another
+    server of bench/bare/, `{framework}-{baseline}.ts`: bench/floor.py's floor)."""
     directory = scratch_copy(project, destination)
     (directory / "bench").mkdir(exist_ok=True)
-    shutil.copy(BENCH / "bare" / f"{framework}.ts", directory / BARE_ENTRY)
+    shutil.copy(BENCH / "bare" / (f"{framework}-{baseline}.ts" if baseline else f"{framework}.ts"), directory / BARE_ENTRY)
     return directory
 
 
