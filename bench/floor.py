@@ -28,18 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import (  # noqa: E402
-    BARE_ENTRY,
-    BARE_TOKEN,
     FRAMEWORKS,
     GOAL,
     SCENARIOS,
     Server,
     Settings,
-    bare_copy,
-    bare_environment,
     compare,
     copier_copy,
-    create_item,
     ensure_autocannon,
     ratio,
     run,
@@ -47,20 +42,10 @@ from run import (  # noqa: E402
     start_bare,
     start_hardened,
     start_mirrored,
-    start_server,
     wait_for_quiet,
 )
 
 BARE, FLOOR, HARDENED = "bare", "floor", "hardened"
-
-
-def start_floor(framework: str, project: Path, workdir: Path, settings: Settings, copy: int) -> Server:
-    directory = bare_copy(framework, project, workdir / f"{framework}-floor-{copy}", baseline="floor")
-    server = start_server(FLOOR, directory, BARE_ENTRY, bare_environment(directory, settings), settings.server_cpu)
-    # Any token: the floor does not verify it (the caller is fixed, as in the bare server).
-    server.token = BARE_TOKEN
-    server.item_id = create_item(server)
-    return server
 
 
 def main(argv: list[str]) -> int:
@@ -95,7 +80,7 @@ def main(argv: list[str]) -> int:
                 run(["npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund"], project)
                 starters = [
                     lambda copy: start_bare(framework, project, workdir, settings, copy),
-                    lambda copy: start_floor(framework, project, workdir, settings, copy),
+                    lambda copy: start_bare(framework, project, workdir, settings, copy, baseline=FLOOR),
                     lambda copy: start_hardened(HARDENED, scratch_copy(project, workdir / f"{framework}-hardened-{copy}"), jwt, settings),
                 ]
                 variants = start_mirrored(starters, servers)

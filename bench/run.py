@@ -479,9 +479,12 @@ def bare_environment(directory: Path, settings: Settings) -> dict[str, str]:
     return {"PATH": environment()["PATH"], "HOST": "127.0.0.1", "PORT": "0", "DATABASE_URL": settings.database_url(directory)}
 
 
-def start_bare(framework: str, project: Path, workdir: Path, settings: Settings, copy: int = 0) -> Server:
-    directory = bare_copy(framework, project, workdir / f"{framework}-bare-{copy}")
-    server = start_server("bare", directory, BARE_ENTRY, bare_environment(directory, settings), settings.server_cpu)
+def start_bare(framework: str, project: Path, workdir: Path, settings: Settings, copy: int = 0, baseline: str = "") -> Server:
+    """The bare server, or with `baseline` another server of bench/bare/ (bench/floor.py's
+    "floor"), named after it. Neither verifies a token: any will do."""
+    name = baseline or "bare"
+    directory = bare_copy(framework, project, workdir / f"{framework}-{name}-{copy}", baseline)
+    server = start_server(name, directory, BARE_ENTRY, bare_environment(directory, settings), settings.server_cpu)
     server.token = BARE_TOKEN
     server.item_id = create_item(server)
     return server
